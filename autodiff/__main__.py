@@ -1,0 +1,5 @@
+import sys
+
+from autodiff.cli import main
+
+sys.exit(main())

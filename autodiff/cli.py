@@ -1,0 +1,61 @@
+"""The ``backprop`` command line (also ``python -m autodiff``).
+
+Each subcommand lives in its own module under ``autodiff.commands`` and provides
+``add_arguments(parser)`` and ``run(args) -> int``; heavy imports (JAX) happen inside ``run``
+so that ``backprop --help`` stays fast. Exit codes: 0 success, 1 a check or run failed,
+2 bad usage or input (one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from autodiff._version import __version__
+
+# name -> (module, one-line help). Modules are imported only to build the parser.
+COMMANDS: dict[str, tuple[str, str]] = {
+}
+
+
+class UsageError(Exception):
+    """Bad usage or input: reported in one line on stderr, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backprop",
+        description="Hand-derived backpropagation versus automatic differentiation.",
+    )
+    parser.add_argument("--version", action="version", version=f"backprop {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(sub)
+        sub.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "_run"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args))
+    except (UsageError, ValueError, TypeError, FileNotFoundError) as error:
+        if os.environ.get("BACKPROP_TRACEBACK"):
+            raise
+        print(f"backprop {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"backprop {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
