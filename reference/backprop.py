@@ -9,6 +9,8 @@ outputs and averaged over the ``N`` examples: ``C = ||a_L - y||² / N``.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from reference.activations import get_activation
@@ -36,7 +38,7 @@ def init_params(
     rng = np.random.default_rng(rng)
     return [
         (scale * rng.standard_normal((n_out, n_in)), scale * rng.standard_normal((n_out, 1)))
-        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+        for n_in, n_out in itertools.pairwise(sizes)
     ]
 
 
@@ -57,7 +59,7 @@ def forward_trace(
 
 
 def forward(params: Params, x: np.ndarray, activation: str = "logistic") -> np.ndarray:
-    """The network's output ``a_L`` of shape ``(n_out, N)`` for inputs ``x`` of shape ``(n_in, N)``."""
+    """The output ``a_L``, shape ``(n_out, N)``, for inputs ``x`` of shape ``(n_in, N)``."""
     params = check_params(params)
     (x,) = check_batch(params, x)
     return forward_trace(params, x, activation)[1][-1]

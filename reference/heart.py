@@ -6,7 +6,7 @@ import numpy as np
 
 
 def training_data(N: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``x`` of shape ``(1, N)`` (the distance along the curve) and ``y`` of shape ``(2, N)``.
+    """Return ``x``, shape ``(1, N)`` (the distance along the curve), and ``y``, shape ``(2, N)``.
 
     With ``s = 2πt`` the curve is ``(16 sin³s, 13 cos s - 5 cos 2s - 2 cos 3s - cos 4s) / 20``,
     mapped into the logistic's range (0, 1) by ``(v + 1) / 2``.

@@ -30,7 +30,8 @@ def as_real_array(value: object, name: str, ndim: int = 2) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise ValueError(
-            f"{name}: expected finite values, got {array[bad]} at index {bad} of shape {array.shape}"
+            f"{name}: expected finite values, got {array[bad]} at index {bad} "
+            f"of shape {array.shape}"
         )
     return array
 
