@@ -13,6 +13,7 @@ def training_data(N: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """
     if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
         raise ValueError(f"N: expected a positive integer number of points, got {N!r}")
+    # arange(0, 1, 1/N) rounds to N + 1 points for some N (49, 98, 103, …): keep exactly N.
     t = np.arange(0, 1, 1 / N)[:N].reshape(1, N)
     s = 2 * np.pi * t
     x_curve = 16 * np.sin(s) ** 3
