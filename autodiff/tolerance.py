@@ -1,0 +1,140 @@
+"""Tolerances for comparing two gradients, derived from the dtype's rounding and the network.
+
+A gradient computed in floating point differs from the exact one by rounding alone. We bound
+that difference element by element with a first-order running-error analysis of the forward
+and backward passes, in the spirit of Higham's γₙ ≈ n·u bounds, where ``u = eps / 2`` is the
+dtype's unit roundoff:
+
+* a sum of n products ``Σ pᵢ`` computed in any order is off by at most ``n·u·Σ|pᵢ|``;
+* ``exp``, ``tanh`` and the logistic built on them are accurate to ``ACTIVATION_ULPS`` units
+  of roundoff beyond the error of their argument (libm claims ≤ 1 ulp for exp and tanh, the
+  logistic's ``1 / (1 + e)`` adds two roundings, XLA's float32 kernels stay within a few ulp);
+* ``f'(z)`` is formed from differences of numbers no larger than 1 (``σ(1 - σ)``,
+  ``1 - tanh²``), so its error is absolute — ``ACTIVATION_ULPS·u`` — plus ``|f''(z)|`` times
+  the error of ``z``. This is what makes saturated units (σ' ≈ 0) safe: a true σ' of 1e-12
+  may come out as 0 or as 1e-12 ± u, and the bound allows exactly that;
+* the residual ``a_L - y`` can cancel, so its error is relative to ``|a_L| + |y|``, not to
+  the residual;
+* XLA flushes subnormals to zero, so every step also carries an absolute error of the dtype's
+  smallest normal number.
+
+The recursion below carries, next to every quantity, its magnitude and this error bound, so
+cancellation can never make a tolerance tighter than rounding allows. Any correct
+implementation — hand backprop, ``jax.grad``, forward mode — lies within ``bound`` of the exact
+gradient, so two of them agree to within the sum of their bounds. Bounds are worst case (all
+roundings aligned); real errors are usually far smaller, and a real mistake (a factor of 2, a
+dropped σ') is of the gradient's own size, far above them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reference.activations import get_activation
+
+# Accuracy, in units of roundoff, of one evaluation of exp/tanh/logistic or of f' (see above).
+ACTIVATION_ULPS = 4
+
+
+def second_derivative(activation: str, z: np.ndarray) -> np.ndarray:
+    """``f''(z)``: ``σ'(1 - 2σ)`` for the logistic, ``-2 tanh(z) tanh'(z)`` for tanh."""
+    f, f_prime = get_activation(activation)
+    if activation == "logistic":
+        return f_prime(z) * (1.0 - 2.0 * f(z))
+    return -2.0 * f(z) * f_prime(z)
+
+
+@dataclass(frozen=True)
+class ErrorBounds:
+    """Rounding-error bounds of one gradient computation in ``dtype``.
+
+    ``grads`` is ``[(bound_dW, bound_db), …]`` shaped like params; ``deltas`` is
+    ``[bound_δ1, …]`` shaped ``(n_l, N)``; ``f_prime`` is ``[f'(z_l), …]`` (kept to spot
+    saturation); ``unit_roundoff`` is ``u = eps / 2`` of ``dtype``.
+    """
+
+    grads: list[tuple[np.ndarray, np.ndarray]]
+    deltas: list[np.ndarray]
+    f_prime: list[np.ndarray]
+    unit_roundoff: float
+    dtype: np.dtype
+
+
+def error_bounds(params, x, y, activation: str, dtype) -> ErrorBounds:
+    """Bound, element by element, how far a correct ``dtype`` gradient can be from the exact one.
+
+    ``params``, ``x``, ``y`` follow the project's layout; the bound is computed in float64
+    from their values (which should already be representable in ``dtype``).
+    """
+    dtype = np.dtype(dtype)
+    u = float(np.finfo(dtype).eps) / 2
+    tiny = float(np.finfo(dtype).tiny)
+    act = ACTIVATION_ULPS * u
+    f, f_prime = get_activation(activation)
+    params = [(np.asarray(W, np.float64), np.asarray(b, np.float64)) for W, b in params]
+    x = np.asarray(x, np.float64)
+    y = np.asarray(y, np.float64)
+    n_examples = x.shape[1]
+
+    # Forward: a (value), A = |a| (magnitude), e_a (error bound); per layer keep z, f', f''.
+    a, e_a = x, np.zeros_like(x)  # inputs are taken as exact
+    activations, errors_a, fps, fpps = [a], [e_a], [], []
+    for W, b in params:
+        z = W @ a + b
+        magnitude_z = np.abs(W) @ np.abs(a) + np.abs(b)
+        e_z = (W.shape[1] + 1) * u * magnitude_z + np.abs(W) @ e_a + tiny
+        fp, fpp = f_prime(z), second_derivative(activation, z)
+        a = f(z)
+        e_a = np.abs(fp) * e_z + act * np.abs(a) + tiny
+        activations.append(a)
+        errors_a.append(e_a)
+        fps.append(fp)
+        fpps.append((fpp, e_z))
+
+    def f_prime_error(layer: int) -> np.ndarray:
+        fpp, e_z = fpps[layer]
+        return np.abs(fpp) * e_z + act + tiny
+
+    # Backward: δ (value), its error bound e_δ.
+    residual = activations[-1] - y
+    e_residual = errors_a[-1] + u * (np.abs(activations[-1]) + np.abs(y))
+    delta = 2.0 * residual / n_examples * fps[-1]
+    e_delta = (2.0 / n_examples) * (
+        e_residual * np.abs(fps[-1]) + np.abs(residual) * f_prime_error(-1)
+    ) + 3 * u * np.abs(delta) + tiny
+
+    grads, delta_bounds = [], []
+    for layer in reversed(range(len(params))):
+        A_prev, e_prev = np.abs(activations[layer]), errors_a[layer]
+        D = np.abs(delta)
+        e_dW = e_delta @ A_prev.T + D @ e_prev.T + n_examples * u * (D @ A_prev.T) + tiny
+        e_db = np.sum(e_delta, axis=1, keepdims=True) + n_examples * u * np.sum(
+            D, axis=1, keepdims=True) + tiny
+        grads.append((e_dW, e_db))
+        delta_bounds.append(e_delta)
+        if layer > 0:
+            W = params[layer][0]
+            back = W.T @ delta
+            P = np.abs(W).T @ D
+            e_back = np.abs(W).T @ e_delta + W.shape[0] * u * P
+            fp = fps[layer - 1]
+            delta = back * fp
+            e_delta = e_back * np.abs(fp) + P * f_prime_error(layer - 1) + u * np.abs(delta)
+            e_delta = e_delta + tiny
+    grads.reverse()
+    delta_bounds.reverse()
+    return ErrorBounds(grads, delta_bounds, fps, u, dtype)
+
+
+def saturated_layers(bounds: ErrorBounds, activation: str) -> list[bool]:
+    """For each layer, whether every unit on every example is saturated.
+
+    A unit is saturated when ``|f'(z)| ≤ √u · max f'``: the gradient that flows through it
+    is shrunk by more than half the dtype's digits, so what is left is mostly rounding.
+    """
+    _, f_prime = get_activation(activation)
+    peak = float(f_prime(np.zeros(1))[0])
+    threshold = np.sqrt(bounds.unit_roundoff) * peak
+    return [bool(np.all(np.abs(fp) <= threshold)) for fp in bounds.f_prime]

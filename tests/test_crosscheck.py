@@ -1,0 +1,158 @@
+"""The cross-check engine: it passes correct gradients, fails wrong ones with the block, the
+element and the first wrong layer named, and reports saturation and the noise floor."""
+
+import json
+
+import numpy as np
+import pytest
+
+import reference
+from autodiff import network
+from autodiff.crosscheck import check_gradients
+
+
+@pytest.fixture(scope="module")
+def heart():
+    x, y = reference.training_data()
+    return reference.init_params([1, 6, 7, 2], rng=0), x, y
+
+
+@pytest.fixture(scope="module")
+def deep_case():
+    rng = np.random.default_rng(11)
+    params = reference.init_params([2, 5, 4, 3, 2], rng=rng, scale=1.0)
+    return params, rng.standard_normal((2, 8)), rng.uniform(size=(2, 8))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("activation", ["logistic", "tanh"])
+def test_worksheet_network_passes(heart, dtype, activation):
+    params, x, y = heart
+    result = check_gradients(params, x, y, activation, dtype=dtype)
+    assert result.passed, result.table()
+    assert [b.name for b in result.blocks] == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert all(b.status == "pass" for b in result.blocks)
+    assert result.first_wrong_layer is None
+    assert result.dtype == dtype
+
+
+def test_one_wrong_element_is_pinpointed(heart):
+    params, x, y = heart
+
+    def off_by_a_little(p, xs, ys):
+        grads = reference.gradients(p, xs, ys)
+        grads[1][0][4, 2] *= 1 + 1e-8
+        return grads
+
+    result = check_gradients(params, x, y, manual=off_by_a_little)
+    assert result.failing_blocks == ["W2"]
+    w2 = result.blocks[2]
+    assert w2.worst_index == (4, 2)
+    assert w2.manual_value == pytest.approx(w2.jax_value * (1 + 1e-8), rel=1e-12)
+    assert w2.oracle_value == pytest.approx(w2.jax_value, rel=1e-12)
+    assert w2.max_abs_error > w2.tolerance
+
+
+def test_first_wrong_layer_is_found_deep_down(deep_case):
+    # A hand backprop whose δ2 alone is scaled: blocks 1 and 2 fail, and the deltas say 2.
+    params, x, y = deep_case
+
+    def wrong_delta_two(p, xs, ys):
+        _, f_prime = reference.activations.get_activation("logistic")
+        zs, acts = reference.forward_trace(p, xs)
+        delta = 2 * (acts[-1] - ys) / xs.shape[1] * f_prime(zs[-1])
+        grads = []
+        for layer in reversed(range(len(p))):
+            if layer == 1:
+                delta = 1.5 * delta
+            grads.append((delta @ acts[layer].T, delta.sum(axis=1, keepdims=True)))
+            if layer:
+                delta = (p[layer][0].T @ delta) * f_prime(zs[layer - 1])
+        return grads[::-1]
+
+    result = check_gradients(params, x, y, manual=wrong_delta_two)
+    assert result.failing_blocks == ["W1", "b1", "W2", "b2"]
+    assert result.first_wrong_layer == 2
+
+
+def test_misshapen_manual_block_fails_with_a_note(heart):
+    params, x, y = heart
+
+    def transposed(p, xs, ys):
+        grads = reference.gradients(p, xs, ys)
+        grads[2] = (grads[2][0].T, grads[2][1])
+        return grads
+
+    result = check_gradients(params, x, y, manual=transposed)
+    assert result.failing_blocks == ["W3"]
+    assert "manual W3 has shape (7, 2), expected (2, 7)" in result.blocks[4].note
+    assert result.to_dict()["blocks"][4]["max_abs_error"] is None  # inf is not JSON
+
+
+def test_wrong_jax_is_caught_by_the_third_opinion(heart, monkeypatch):
+    # If jax.grad itself were wrong, manual and the complex step would outvote it.
+    params, x, y = heart
+    honest_grad = network.grad
+
+    def doubled(p, xs, ys, activation="logistic"):
+        return [(2 * dW, 2 * db) for dW, db in honest_grad(p, xs, ys, activation)]
+
+    monkeypatch.setattr(network, "grad", doubled)
+    result = check_gradients(params, x, y, locate=False)
+    assert not result.passed
+    assert all("JAX network is suspect" in b.note for b in result.blocks)
+
+
+def test_saturated_network_is_reported_not_failed():
+    rng = np.random.default_rng(5)
+    params = reference.init_params([2, 4, 3, 2], rng=rng, scale=60.0)
+    x, y = rng.standard_normal((2, 5)), rng.uniform(size=(2, 5))
+    result = check_gradients(params, x, y)
+    assert result.passed, result.table()
+    assert "saturated" in {b.status for b in result.blocks}
+
+
+def test_exact_fit_is_below_the_noise_floor():
+    rng = np.random.default_rng(6)
+    params = reference.init_params([2, 3, 2], rng=rng)
+    x = rng.standard_normal((2, 4))
+    y = reference.forward(params, x)  # the residual is rounding only
+    result = check_gradients(params, x, y)
+    assert result.passed
+    assert {b.status for b in result.blocks} == {"below-noise-floor"}
+
+
+def test_table_and_json(heart):
+    params, x, y = heart
+    result = check_gradients(params, x, y)
+    table = result.table()
+    assert "network 1-6-7-2, logistic, float64, batch 100" in table
+    assert "3rd opinion" in table and table.count(" pass") == 6
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["passed"] is True and len(data["blocks"]) == 6
+    assert data["blocks"][0]["third_opinion"] == pytest.approx(result.blocks[0].oracle_value)
+
+
+def test_float32_tolerance_is_derived_from_its_eps(heart):
+    params, x, y = heart
+    t64 = check_gradients(params, x, y, dtype="float64", oracle=False).blocks[-1].tolerance
+    t32 = check_gradients(params, x, y, dtype="float32", oracle=False).blocks[-1].tolerance
+    eps_ratio = np.finfo(np.float32).eps / np.finfo(np.float64).eps
+    assert 0.5 * eps_ratio < t32 / t64 < 2 * eps_ratio
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"activation": "relu"}, ValueError, "activation: unknown name 'relu'"),
+        ({"dtype": "float16"}, ValueError, "dtype: expected 'float64' or 'float32'"),
+        ({"x": np.zeros((2, 100))}, ValueError, r"x: expected shape \(1, N\)"),
+        ({"y": np.zeros((2, 100), dtype=int)}, TypeError, "y: expected a real floating"),
+        ({"manual": lambda p, x, y: [(1, 2)]}, TypeError, "manual: expected a list of 3"),
+    ],
+)
+def test_bad_input_is_named(heart, kwargs, error, message):
+    params, x, y = heart
+    call = {"params": params, "x": x, "y": y, **kwargs}
+    with pytest.raises(error, match=message):
+        check_gradients(**call)
