@@ -1,0 +1,198 @@
+"""K networks trained at once: the ``jax`` engine's step under ``vmap``, one scan per chunk.
+
+Member ``k`` has its own seed, aggression and noise (a sweep is just a grid of them, see
+``sweep``). Its starting network is ``init_params(sizes, np.random.default_rng(seed_k))`` —
+the same network a single run with that seed starts from — and its noise is drawn on the
+device: iteration ``i`` uses ``jax.random.normal(fold_in(PRNGKey(seed_k), i), (2L,))``. The
+noise therefore depends only on ``(seed_k, i)``: not on K, the member's position, the chunk
+size or how the ensemble axis is sharded over devices (``autodiff.distributed``). Drawing it
+on the device keeps the host out of the loop when K is in the thousands.
+
+A member whose cost turns NaN/inf is marked diverged (``diverged_at``) and the others go on;
+``TrainingDiverged`` is raised only when every member diverged.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from autodiff.training import augment, check_dtype, resolve_device, split, step
+from reference.backprop import init_params
+from reference.heart import training_data
+from reference.training import TrainingDiverged, check_hyperparameters
+
+# The device noise for a chunk is (K, chunk, 2L) numbers: keep it to about this many.
+NOISE_BUDGET = 4_000_000
+
+
+@dataclass
+class EnsembleResult:
+    """``params``: ``[(W, b), …]`` stacked on a leading K axis (float64 NumPy);
+    ``final_costs`` (K,), NaN for a diverged member; ``diverged_at`` (K,), the first iteration
+    with a non-finite cost or -1; ``history`` (chunks, K), the cost at the end of each chunk."""
+
+    params: list
+    final_costs: np.ndarray
+    diverged_at: np.ndarray
+    history: np.ndarray
+    seeds: np.ndarray
+    aggressions: np.ndarray
+    noises: np.ndarray
+
+    @property
+    def best(self) -> int:
+        """Index of the member with the lowest final cost."""
+        return int(np.nanargmin(self.final_costs))
+
+    def member(self, k: int) -> list:
+        """Member ``k``'s network as ``[(W, b), …]``."""
+        return [(W[k], b[k]) for W, b in self.params]
+
+    def summary(self) -> dict:
+        """Best member and the spread of the final costs, as plain JSON-ready values."""
+        finite = self.final_costs[np.isfinite(self.final_costs)]
+        best = self.best
+        return {
+            "members": int(self.final_costs.size),
+            "diverged": int(np.sum(self.diverged_at >= 0)),
+            "best": {"index": best, "seed": int(self.seeds[best]),
+                     "aggression": float(self.aggressions[best]),
+                     "noise": float(self.noises[best]),
+                     "final_cost": float(self.final_costs[best])},
+            "spread": {name: float(fn(finite)) for name, fn in
+                       (("min", np.min), ("median", np.median), ("max", np.max),
+                        ("std", np.std))},
+        }
+
+
+def sweep(seeds: Sequence[int], aggressions: Sequence[float], noises: Sequence[float]):
+    """Every (seed, aggression, noise) combination, as three equal-length arrays."""
+    grid = list(itertools.product(seeds, aggressions, noises))
+    columns = np.array(grid, dtype=np.float64).T
+    return columns[0].astype(np.int64), columns[1], columns[2]
+
+
+def init_ensemble(sizes: Sequence[int], seeds: Sequence[int]) -> list:
+    """Each member's starting network from its own seed, stacked: ``[(W (K,o,i), b (K,o,1))]``."""
+    members = [init_params(list(sizes), np.random.default_rng(int(s))) for s in seeds]
+    return [(np.stack([m[l][0] for m in members]), np.stack([m[l][1] for m in members]))
+            for l in range(len(sizes) - 1)]
+
+
+@functools.partial(jax.jit, static_argnames=("chunk", "activation", "unroll"))
+def run_ensemble_chunk(params, seeds, start, count, scales, noises, x, y, *, chunk: int,
+                       activation: str = "logistic", unroll: int = 2):
+    """``chunk`` steps of every member; steps past ``count`` are zero steps (padding, so the last
+    chunk reuses the compiled shape). Returns the stacked params and costs ``(chunk, K)``."""
+    n_blocks = 2 * len(params)
+    iterations = start + jnp.arange(chunk)
+
+    def member_noise(seed):
+        key = jax.random.PRNGKey(seed)
+        return jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (n_blocks,),
+                                                    dtype=x.dtype))(iterations)
+
+    eps = jax.vmap(member_noise)(seeds)                              # (K, chunk, 2L)
+    table = scales[:, None, None] * (1 + noises[:, None, None] * eps)
+    table = jnp.where((jnp.arange(chunk) < count)[None, :, None], table, 0)
+    x1 = jnp.concatenate([x, jnp.ones((1, x.shape[1]), x.dtype)], axis=0)
+    batched_step = jax.vmap(step, in_axes=(0, 0, None, None, None))
+
+    def body(Wbs, rows):
+        return batched_step(Wbs, rows, x1, y, activation)
+
+    Wbs, costs = jax.lax.scan(body, jax.vmap(augment)(params), jnp.swapaxes(table, 0, 1),
+                              unroll=unroll)
+    return jax.vmap(split)(Wbs), costs
+
+
+def _fetch(array) -> np.ndarray:
+    """A device array as NumPy, gathered from every process when it spans several hosts."""
+    if getattr(array, "is_fully_addressable", True):
+        return np.asarray(array)
+    from jax.experimental import multihost_utils
+
+    return np.asarray(multihost_utils.process_allgather(array, tiled=True))
+
+
+def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
+                   aggressions=7.0, noises=1.0, x=None, y=None, activation: str = "logistic",
+                   dtype: str = "float32", device: str = "cpu", chunk: int = 1000,
+                   unroll: int = 2, place=None, callback=None) -> EnsembleResult:
+    """Train ``K = len(seeds)`` networks; ``aggressions``/``noises`` are scalars or length-K.
+    ``place`` puts host arrays on devices (default ``SingleDevice(device)``;
+    ``autodiff.distributed.Sharded`` spreads the K axis over a mesh).
+    ``callback(done, costs (K,))`` runs between chunks."""
+    seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
+    k = seeds.size
+    aggressions = np.broadcast_to(np.asarray(aggressions, dtype=np.float64), (k,)).copy()
+    noises = np.broadcast_to(np.asarray(noises, dtype=np.float64), (k,)).copy()
+    for a, n in zip(aggressions, noises, strict=True):
+        check_hyperparameters(iterations, float(a), float(n), chunk)
+    check_dtype(dtype)
+    if x is None and y is None:
+        x, y = training_data(100)
+    params = init_ensemble(sizes, seeds)
+    chunk = max(1, min(chunk, iterations, NOISE_BUDGET // (k * 2 * len(params))))
+    with jax.enable_x64(dtype == "float64"):
+        place = place or SingleDevice(resolve_device(device))
+        state = [(place.shard(W.astype(dtype)), place.shard(b.astype(dtype))) for W, b in params]
+        shared = tuple(place.replicate(np.asarray(a, dtype=dtype)) for a in (x, y))
+        member_seeds = place.shard(seeds.astype(np.uint32))
+        with np.errstate(over="ignore"):  # a huge aggression may be inf in float32: it diverges
+            scales = place.shard((-aggressions * 2.0 / x.shape[1]).astype(dtype))
+        member_noises = place.shard(noises.astype(dtype))
+        diverged_at = np.full(k, -1)
+        history, done = [], 0
+        while done < iterations:
+            count = min(chunk, iterations - done)
+            state, costs = run_ensemble_chunk(state, member_seeds, done, count, scales,
+                                              member_noises, *shared, chunk=chunk,
+                                              activation=activation, unroll=unroll)
+            costs = _fetch(costs)[:count]
+            bad = ~np.isfinite(costs)
+            newly = bad.any(axis=0) & (diverged_at < 0)
+            diverged_at[newly] = done + np.argmax(bad[:, newly], axis=0)
+            done += count
+            history.append(costs[-1])
+            if callback is not None:
+                callback(done, costs[-1])
+        final = [(_fetch(W).astype(np.float64), _fetch(b).astype(np.float64)) for W, b in state]
+    if np.all(diverged_at >= 0):
+        raise TrainingDiverged(int(diverged_at.min()), float(aggressions.min()))
+    final_costs = stacked_costs(final, np.asarray(x, np.float64), np.asarray(y, np.float64),
+                                activation)
+    final_costs[diverged_at >= 0] = np.nan
+    return EnsembleResult(final, final_costs, diverged_at, np.array(history), seeds,
+                          aggressions, noises)
+
+
+def stacked_costs(params, x, y, activation: str = "logistic") -> np.ndarray:
+    """float64 NumPy cost of every member of stacked ``params``: shape (K,), NaN where the
+    network is not finite."""
+    f = (lambda z: 0.5 * np.tanh(z / 2) + 0.5) if activation == "logistic" else np.tanh
+    with np.errstate(all="ignore"):
+        a = np.broadcast_to(x, (params[0][0].shape[0], *x.shape))
+        for W, b in params:
+            a = f(W @ a + b)
+        return np.sum((a - y) ** 2, axis=(1, 2)) / x.shape[1]
+
+
+class SingleDevice:
+    """Placement of the ensemble on one device: ``shard`` and ``replicate`` both copy there.
+    ``autodiff.distributed.Sharded`` has the same two methods for a mesh of devices."""
+
+    def __init__(self, device):
+        self.device = device
+
+    def shard(self, array: np.ndarray):
+        return jax.device_put(array, self.device)
+
+    replicate = shard
