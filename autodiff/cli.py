@@ -18,6 +18,7 @@ from autodiff._version import __version__
 # name -> (module, one-line help). Modules are imported only to build the parser.
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("autodiff.commands.train", "train the worksheet network to draw the heart"),
+    "bench": ("autodiff.commands.bench", "time the training engines side by side"),
     "grade": ("autodiff.commands.grade", "verify a worksheet submission's six Jacobians"),
 }
 
