@@ -14,8 +14,8 @@ import sys
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="the submission: a .py file or an .ipynb notebook")
     parser.add_argument("--json", action="store_true", help="print a JSON document")
-    parser.add_argument("--examples", type=int, default=60,
-                        help="drawn cases per function at most (default 60)")
+    parser.add_argument("--examples", type=int, default=100,
+                        help="drawn cases per function at most (default 100)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the search (default 0)")
     parser.add_argument("--call-timeout", type=float, default=5.0,
                         help="seconds one call may take (default 5)")

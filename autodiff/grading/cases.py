@@ -1,11 +1,16 @@
 """The cases a submission is graded on: a network ``1-n1-n2-2`` and a batch ``x, y``.
 
 ``cases()`` is the hypothesis strategy: hidden widths 1…8, equal half the time (square ``W2``
-hides a transpose), batches of 1…12 examples (never only the worksheet's 100), inputs in
-[-3, 3], targets in [0, 1] and weights scaled from gentle to saturating. It shrinks towards
-width 1, one example, scale 0.5 (the worksheet's) and zeros, so the minimal failing case reads
-easily. ``worksheet_case`` is the worksheet's own network and heart; ``random_case`` draws a
-generic one of given shape for confirming a diagnosis.
+hides a transpose), batches of 1…12 examples (never only the worksheet's 100), weights scaled
+from gentle to saturating, inputs in [-3, 3] and targets in [0, 1]. Hypothesis draws the
+shapes, the scale and a seed; the values come from a NumPy generator with that seed. Generic
+values reveal mistakes that zeros hide, and a case costs a handful of hypothesis choices
+rather than one per number, so shrinking to the smallest widths and batch is quick. Values
+are rounded to one decimal first (kept when the case still fails), for a readable
+reproduction.
+
+``worksheet_case`` is the worksheet's own network and heart, ``saturated_case`` the same
+shapes with saturating weights; ``random_case`` draws a generic one of a given shape.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from reference.heart import training_data
 
@@ -54,24 +58,20 @@ class Case:
         return f"network 1-{n1}-{n2}-2, batch N={self.batch}, weight scale {self.scale:g}"
 
 
-def _floats(low: float, high: float) -> st.SearchStrategy[float]:
-    return st.floats(low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-
-
 @st.composite
 def cases(draw) -> Case:
     n1 = draw(st.integers(1, MAX_WIDTH))
     n2 = draw(st.one_of(st.just(n1), st.integers(1, MAX_WIDTH)))
     batch = draw(st.integers(1, MAX_BATCH))
     scale = draw(st.sampled_from(WEIGHT_SCALES))
-    params = []
-    for n_out, n_in in ((n1, 1), (n2, n1), (2, n2)):
-        W = draw(arrays(np.float64, (n_out, n_in), elements=_floats(-2, 2))) * scale
-        b = draw(arrays(np.float64, (n_out, 1), elements=_floats(-2, 2))) * scale
-        params.append((W, b))
-    x = draw(arrays(np.float64, (1, batch), elements=_floats(-3, 3)))
-    y = draw(arrays(np.float64, (2, batch), elements=_floats(0, 1)))
-    return Case(tuple(params), x, y, scale)
+    seed = draw(st.integers(0, 2**32 - 1))
+    decimals = draw(st.sampled_from((1, None)))  # None: full precision
+    rng = np.random.default_rng(seed)
+    case = random_case(n1, n2, batch, rng, scale=scale, x_range=3.0)
+    if decimals is None:
+        return case
+    params = tuple((W.round(decimals), b.round(decimals)) for W, b in case.params)
+    return Case(params, case.x.round(decimals), case.y.round(decimals), scale)
 
 
 def worksheet_case(seed: int = 0) -> Case:
@@ -85,11 +85,18 @@ def worksheet_case(seed: int = 0) -> Case:
     return Case(((W1, b1), (W2, b2), (W3, b3)), x, y, 0.5, source="worksheet")
 
 
+def saturated_case(seed: int = 0) -> Case:
+    """The worksheet's widths and heart with weights ``randn * 8``: most units saturate."""
+    rng = np.random.default_rng(seed)
+    case = random_case(*WORKSHEET_WIDTHS, WORKSHEET_BATCH, rng, scale=8.0)
+    return Case(case.params, *training_data(WORKSHEET_BATCH), 8.0, source="saturated")
+
+
 def random_case(n1: int, n2: int, batch: int, rng: np.random.Generator,
-                scale: float = 0.5) -> Case:
+                scale: float = 0.5, x_range: float = 1.5) -> Case:
     """A generic case of the given shape: normal weights times ``scale``, no special values."""
     params = tuple((rng.normal(size=(n_out, n_in)) * scale, rng.normal(size=(n_out, 1)) * scale)
                    for n_out, n_in in ((n1, 1), (n2, n1), (2, n2)))
-    x = rng.uniform(-1.5, 1.5, size=(1, batch))
+    x = rng.uniform(-x_range, x_range, size=(1, batch))
     y = rng.uniform(0, 1, size=(2, batch))
     return Case(params, x, y, scale, source="random")

@@ -1,10 +1,11 @@
 """Grade a submission: for each Jacobian, search for its smallest failing case.
 
 For each of ``J_W3 … J_b1`` the grader first calls it on the worksheet's own case (1-6-7-2
-network, 100 heart points), then lets hypothesis search the drawn cases (``cases.cases``) for
-one where it differs from ``jax.grad``, and shrink that case to the smallest. A function
-passes when no case fails. A call that hangs or kills the child ends the search at once: its
-case is the verdict's case. Every failure is then diagnosed (``diagnose``).
+network, 100 heart points) and on the same shapes with saturating weights, then lets
+hypothesis search the drawn cases (``cases.cases``) for one where it differs from
+``jax.grad``, and shrink that case to the smallest. A function passes when no case fails. A
+call that hangs or kills the child ends the search at once: its case is the verdict's case.
+Every other failure is then diagnosed (``diagnose``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, Verbosity, find, settings
 from hypothesis.errors import NoSuchExample
 
 from autodiff.grading import expected as oracle
-from autodiff.grading.cases import Case, cases, worksheet_case
+from autodiff.grading.cases import Case, cases, saturated_case, worksheet_case
 from autodiff.grading.diagnose import diagnose
 from autodiff.grading.judge import Failure, judge
 from autodiff.grading.loader import JACOBIAN_NAMES, LoadError, load_submission
@@ -83,11 +84,14 @@ class Grader:
         if name in self.box.missing:
             result.failure = Failure("missing", f"{name} is not defined (or not a function)")
             return result
-        on_worksheet = worksheet_case()
-        worksheet_failure = self.check(name, on_worksheet)
-        result.cases_tried = 1
-        if worksheet_failure is not None and worksheet_failure.kind in FATAL:
-            return self._failed(result, on_worksheet, worksheet_failure)
+        # The worksheet's own case, and its shapes at saturation, are always tried.
+        fixed = [(case, self.check(name, case)) for case in (worksheet_case(), saturated_case())]
+        fixed_failures = [(case, failure) for case, failure in fixed if failure is not None]
+        worksheet_failure = fixed[0][1]
+        result.cases_tried = len(fixed)
+        for case, failure in fixed_failures:
+            if failure.kind in FATAL:
+                return self._failed(result, case, failure)
 
         fatal: list[tuple[Case, Failure]] = []
         out_of_time = False
@@ -121,8 +125,8 @@ class Grader:
                         "passes on the worksheet's own 1-6-7-2 network and 100 heart points: "
                         "a grader using only those would not see this mistake")
                 return result
-        if worksheet_failure is not None:
-            return self._failed(result, on_worksheet, worksheet_failure)
+        if fixed_failures:
+            return self._failed(result, *fixed_failures[0])
         if out_of_time:
             result.failure = Failure("timeout", "the overall time limit ended the check early")
             return result
@@ -145,7 +149,7 @@ class Grader:
 FATAL = frozenset({"timeout", "crash", "output_limit", "protocol"})
 
 
-def grade(path: str | Path, *, examples: int = 60, seed: int = 0, call_timeout: float = 5.0,
+def grade(path: str | Path, *, examples: int = 100, seed: int = 0, call_timeout: float = 5.0,
           total_timeout: float = 300.0, names=JACOBIAN_NAMES,
           progress: Callable[[str], None] | None = None) -> GradeReport:
     """Grade the submission at ``path``; ``examples`` drawn cases per function at most.

@@ -31,12 +31,14 @@ def judge(outcome: Outcome, expected: np.ndarray, tolerance: np.ndarray) -> Fail
     if outcome.status != "value":
         return Failure(outcome.status, outcome.message)
     got = outcome.value
+    note = "" if outcome.dtype in (None, "float64") else f" (returned dtype {outcome.dtype})"
     if got.shape != expected.shape:
-        return Failure("shape", f"returned shape {got.shape}, expected {expected.shape}", got)
+        return Failure("shape", f"returned shape {got.shape}, expected {expected.shape}{note}",
+                       got)
     bad = ~np.isfinite(got) & np.isfinite(expected)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        return Failure("non_finite", f"returned {got[index]} at index {list(index)}", got,
+        return Failure("non_finite", f"returned {got[index]} at index {list(index)}{note}", got,
                        _element(index, expected, got, tolerance))
     error = np.abs(got - expected)
     if np.all(error <= tolerance):
@@ -44,7 +46,7 @@ def judge(outcome: Outcome, expected: np.ndarray, tolerance: np.ndarray) -> Fail
     index = np.unravel_index(int(np.argmax(error / tolerance)), error.shape)
     index = tuple(int(i) for i in index)
     worst = _element(index, expected, got, tolerance)
-    return Failure("value", f"wrong values (worst at index {list(index)})", got, worst)
+    return Failure("value", f"wrong values (worst at index {list(index)}){note}", got, worst)
 
 
 def _element(index, expected, got, tolerance) -> dict:

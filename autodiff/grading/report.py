@@ -26,6 +26,9 @@ def reproduction(result: FunctionResult) -> str | None:
     if case.source == "worksheet":
         lines += ["reset_network(6, 7, random=np.random.RandomState(0))",
                   "x, y = training_data(100)"]
+    elif case.batch > 12:
+        lines += ["import numpy as np", "# this case is large: see the JSON report (--json) "
+                  "for every value of W1 ... b3, x and y"]
     else:
         lines.append("import numpy as np")
         for layer, (W, b) in enumerate(case.params, start=1):
@@ -69,6 +72,11 @@ def to_json(report: GradeReport) -> dict:
             "functions": [function_json(result) for result in report.functions]}
 
 
+_SOURCES = {"worksheet": " (the worksheet's own, heart data)",
+            "saturated": " (the worksheet's shapes, heart data, saturating weights)",
+            "hypothesis": " (smallest failing case found)", "random": ""}
+
+
 def to_text(report: GradeReport) -> str:
     if report.load_error is not None:
         return f"{report.path}: cannot be graded: {report.load_error}"
@@ -80,8 +88,7 @@ def to_text(report: GradeReport) -> str:
         failure = result.failure
         lines.append(f"  {result.name}  FAIL  {failure.reason}")
         if result.case is not None:
-            lines.append(f"        case: {result.case.describe()}"
-                         + (" (the worksheet's own)" if result.case.source == "worksheet" else ""))
+            lines.append(f"        case: {result.case.describe()}" + _SOURCES[result.case.source])
         if failure.worst is not None:
             worst = failure.worst
             lines.append(f"        at {worst['index']}: expected {worst['expected']:.17g}, "
