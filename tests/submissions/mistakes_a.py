@@ -1,10 +1,11 @@
 # ruff: noqa
 # Mistakes sheet A: batch size, sign, sigma', hard-coded width, factor 2, summing axis.
-# One mistake per function; the grader must name each. Expected verdicts:
-# expect J_W3: only_worksheet_batch
+# One mistake per function; the grader must name each. Expected diagnoses ("hidden": the
+# worksheet's own network and heart data do not reveal it):
+# expect J_W3: only_worksheet_batch hidden
 # expect J_b3: sign
 # expect J_W2: sigma_prime_missing
-# expect J_b2: only_worksheet_widths
+# expect J_b2: only_worksheet_widths hidden
 # expect J_W1: half
 # expect J_b1: sum_axis
 import numpy as np

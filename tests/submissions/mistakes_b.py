@@ -1,9 +1,10 @@
 # ruff: noqa
 # Mistakes sheet B: transposes, 1/N, sigma' at the wrong layer or point, flat bias.
-# One mistake per function; the grader must name each. Expected verdicts:
+# One mistake per function; the grader must name each. Expected diagnoses ("hidden": the
+# worksheet's own network and heart data do not reveal it):
 # expect J_W3: transposed
 # expect J_b3: missing_1/N
-# expect J_W2: transposed
+# expect J_W2: transposed hidden
 # expect J_b2: sigma_prime_wrong_layer
 # expect J_W1: sigma_prime_at_a
 # expect J_b1: flattened

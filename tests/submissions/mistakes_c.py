@@ -1,6 +1,7 @@
 # ruff: noqa
 # Mistakes sheet C: sigma for sigma', sums over everything, z for a, 1/N twice, factor 2, sigma'(z3) dropped.
-# One mistake per function; the grader must name each. Expected verdicts:
+# One mistake per function; the grader must name each. Expected diagnoses ("hidden": the
+# worksheet's own network and heart data do not reveal it):
 # expect J_W3: sigma_instead
 # expect J_b3: sum_all
 # expect J_W2: z_not_a
