@@ -17,6 +17,7 @@ from autodiff._version import __version__
 
 # name -> (module, one-line help). Modules are imported only to build the parser.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("autodiff.commands.check", "check hand-derived gradients against jax.grad"),
     "train": ("autodiff.commands.train", "train the worksheet network to draw the heart"),
     "bench": ("autodiff.commands.bench", "time the training engines side by side"),
     "grade": ("autodiff.commands.grade", "verify a worksheet submission's six Jacobians"),

@@ -1,0 +1,191 @@
+"""``backprop check --random N``: check many random networks cheaply, and measure how cheaply.
+
+Each network gets three opinions, as in ``check_gradients``: the manual gradient (NumPy),
+``jax.grad`` through the padded, vmapped, compiled fast path of ``autodiff.buckets``, and a
+complex-step *directional* derivative per block along a random direction (2L complex forward
+passes instead of one per parameter). Manual and ``jax.grad`` must agree element by element,
+and both must agree with the third opinion along its direction, all within the rounding
+bounds of ``autodiff.tolerance``. The rate of this full check is measured side by side with
+naive eager ``jax.grad`` on a sample of the same, never-seen shapes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from autodiff import buckets, oracles
+from autodiff.cases import NetworkCase, random_case
+from autodiff.tolerance import error_bounds
+
+
+@dataclass
+class SweepResult:
+    """What ``run_sweep`` found and how fast: failures keep their reproducible cases."""
+
+    checked: int
+    failures: list[tuple[NetworkCase, str]]
+    seconds: float
+    compile_seconds: float
+    naive_seconds_per_network: float | None
+    naive_sample: int
+    manual_expr: str | None = None  # Python naming the manual, for reproductions
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def rate(self) -> float:
+        return self.checked / self.seconds
+
+    @property
+    def naive_rate(self) -> float | None:
+        return None if not self.naive_seconds_per_network else 1 / self.naive_seconds_per_network
+
+    @property
+    def speedup(self) -> float | None:
+        return None if self.naive_rate is None else self.rate / self.naive_rate
+
+    def to_dict(self) -> dict:
+        return {
+            "passed": self.passed,
+            "checked": self.checked,
+            "failed": len(self.failures),
+            "failures": [{"case": repr(case), "reason": why,
+                          "reproduce": case.reproduction(self.manual_expr)}
+                         for case, why in self.failures],
+            "networks_per_second": self.rate,
+            "seconds": self.seconds,
+            "compile_seconds": self.compile_seconds,
+            "naive_eager_networks_per_second": self.naive_rate,
+            "naive_sample": self.naive_sample,
+            "speedup": self.speedup,
+        }
+
+    def report(self) -> str:
+        lines = [
+            f"{self.checked} random networks checked (manual vs jax.grad elementwise, "
+            f"both vs complex step along a random direction per block)",
+            f"fast path: {self.rate:,.0f} networks/s ({self.seconds:.2f} s, plus "
+            f"{self.compile_seconds:.2f} s compiling once per bucket)",
+        ]
+        if self.naive_rate is not None:
+            lines.append(f"naive eager jax.grad on unseen shapes: {self.naive_rate:.2f} "
+                         f"networks/s (sample of {self.naive_sample}); speedup "
+                         f"{self.speedup:,.0f}x")
+        if self.failures:
+            lines.append(f"FAIL: {len(self.failures)} networks disagree; first few:")
+            lines += [f"  {why}\n    reproduce: {case.reproduction(self.manual_expr)}"
+                      for case, why in self.failures[:5]]
+        else:
+            lines.append("PASS: every network agrees")
+        return "\n".join(lines)
+
+
+def check_one(case: NetworkCase, params, x, y, manual_grads, jax_grads,
+              rng: np.random.Generator) -> str | None:
+    """Why this network fails, or ``None``; all inputs in the case's layout and dtype."""
+    bounds = error_bounds(params, x, y, case.activation, case.dtype)
+    bounds64 = error_bounds(params, x, y, case.activation, np.float64)
+    directions = [(rng.standard_normal(W.shape), rng.standard_normal(b.shape)) for W, b in params]
+    along = oracles.complex_step_directional(params, x, y, directions, case.activation)
+    for layer in range(len(params)):
+        for which, kind in enumerate("Wb"):
+            name = f"{kind}{layer + 1}"
+            manual = np.asarray(manual_grads[layer][which], np.float64)
+            jax_value = np.asarray(jax_grads[layer][which], np.float64)
+            bound = bounds.grads[layer][which]
+            if manual.shape != jax_value.shape:
+                return f"{name}: manual has shape {manual.shape}, expected {jax_value.shape}"
+            if np.any(np.abs(manual - jax_value) > 2 * bound):
+                return f"{name}: manual and jax.grad disagree beyond the rounding bound"
+            v = directions[layer][which]
+            # Dotting with v: the element bounds add up weighted by |v|, and the dot itself
+            # rounds by at most (size)·u64·Σ|v·g|.
+            slack = (np.sum(np.abs(v) * (bound + bounds64.grads[layer][which]))
+                     + v.size * bounds64.unit_roundoff * np.sum(np.abs(v * jax_value)))
+            for label, value in (("manual", manual), ("jax.grad", jax_value)):
+                if abs(np.sum(v * value) - along[layer][which]) > slack:
+                    return f"{name}: {label} and the complex step disagree along a direction"
+    return None
+
+
+def naive_eager_seconds(cases: list[NetworkCase]) -> float:
+    """Seconds per network of plain eager ``jax.grad`` (no jit, no padding) on ``cases``."""
+    import jax
+
+    from autodiff import network
+
+    start = time.perf_counter()
+    with jax.enable_x64(True):
+        for case in cases:
+            params, x, y = case.build()
+            grads = jax.grad(network.cost)(params, x, y, case.activation)
+            jax.block_until_ready(grads)
+    return (time.perf_counter() - start) / len(cases)
+
+
+def run_sweep(n: int, seed: int = 0, dtype: str = "float64", activation: str | None = None,
+              manual_for: Callable[[str], Callable] | None = None, naive_sample: int = 3,
+              chunk: int = 128, progress: bool = False,
+              manual_expr: str | None = None) -> SweepResult:
+    """Check ``n`` random networks (``autodiff.cases.random_case``) drawn from ``seed``.
+
+    ``manual_for(activation)`` gives the manual gradient function (default
+    ``reference.gradients``). ``naive_sample`` networks are also timed with eager
+    ``jax.grad``; 0 skips that. Compile time is measured apart, on a warm-up chunk.
+    ``manual_expr`` is Python for the manual (given ``act``), used in reproductions.
+    """
+    from tqdm import tqdm
+
+    import reference
+
+    if n < 1:
+        raise ValueError(f"--random: expected a positive number of networks, got {n}")
+    rng = np.random.default_rng(seed)
+    cases = [random_case(rng, activation, dtype) for _ in range(n)]
+    manual_for = manual_for or (
+        lambda act: lambda p, x, y: reference.gradients(p, x, y, act))
+    direction_rng = np.random.default_rng(seed + 1)
+
+    # Warm-up: compile each activation's bucket once, so the rate below is the marginal cost.
+    start = time.perf_counter()
+    for act in sorted({case.activation for case in cases}):
+        sample = next(case for case in cases if case.activation == act)
+        buckets.grads_many([sample.build()], act, dtype, chunk=chunk)
+    compile_seconds = time.perf_counter() - start
+
+    failures = []
+    bar = tqdm(total=n, unit="net", disable=not progress, leave=False)
+    start = time.perf_counter()
+    for act in sorted({case.activation for case in cases}):
+        group = [case for case in cases if case.activation == act]
+        for first in range(0, len(group), chunk):
+            part = group[first:first + chunk]
+            built = [case.build() for case in part]
+            jax_grads = buckets.grads_many(built, act, dtype, chunk=chunk)
+            manual = manual_for(act)
+            for case, (params, x, y), jg in zip(part, built, jax_grads, strict=True):
+                try:
+                    why = check_one(case, params, x, y, manual(params, x, y), jg,
+                                    direction_rng)
+                except (ValueError, TypeError) as error:
+                    why = f"manual raised {type(error).__name__}: {error}"
+                if why:
+                    failures.append((case, why))
+            bar.update(len(part))
+    seconds = time.perf_counter() - start
+    bar.close()
+
+    naive = None
+    if naive_sample:
+        # Fresh cases from another stream: shapes this process has not yet given to jax.grad.
+        sample_rng = np.random.default_rng([seed, 2])
+        naive = naive_eager_seconds(
+            [random_case(sample_rng, activation, dtype) for _ in range(naive_sample)])
+    return SweepResult(n, failures, seconds, compile_seconds, naive, naive_sample,
+                       manual_expr=manual_expr)
