@@ -104,7 +104,8 @@ class Sandbox:
             raise LoadError(f"loading the submission {_while_loading(lost)}") from None
         if not reply.get("ok"):
             self._kill()
-            raise LoadError(str(reply.get("error", "loading failed")))
+            # An ``output_limit`` reply carries a message rather than an error.
+            raise LoadError(str(reply.get("error") or reply.get("message") or "loading failed"))
         self.missing = [str(name) for name in reply.get("missing", [])]
         return self.missing
 
