@@ -19,6 +19,9 @@ RECORD_KEYS = ("engine", "device", "dtype", "sizes", "batch", "iterations", "ens
 SEED_SIZES = (1, 6, 7, 2)
 BATCH = 100
 GPU_ENSEMBLE_SIZES = (1, 1024, 16384)
+# The issue's targets: per-iteration speed over the seed engine, and the heart trained.
+SPEED_TARGETS = {"numpy/cpu": 6.0, "jax/cpu": 50.0}
+COST_TARGET, COST_ITERATIONS = 0.002, 50_000
 
 
 def has_gpu() -> bool:
@@ -143,3 +146,19 @@ def device_ratios(records: list[dict]) -> dict[int, float]:
             for r in records if r["engine"] == "jax-ensemble"}
     return {k: rate[("gpu", k)] / rate[("cpu", k)]
             for device, k in rate if device == "gpu" and ("cpu", k) in rate}
+
+
+def check_targets(records: list[dict]) -> list[str]:
+    """The targets this run missed, one sentence each (empty when all hold): ``SPEED_TARGETS``
+    over the seed engine, and every jax run of ``COST_ITERATIONS`` or more below
+    ``COST_TARGET``."""
+    ratios, failures = speedups(records), []
+    for name, target in SPEED_TARGETS.items():
+        if name in ratios and ratios[name] < target:
+            failures.append(f"{name} is {ratios[name]:.1f}× the seed engine, target {target}×")
+    for r in records:
+        if r["engine"] == "jax" and r["iterations"] >= COST_ITERATIONS and not (
+                r["final_cost"] < COST_TARGET):
+            failures.append(f"jax/{r['device']} final cost {r['final_cost']:.5f} "
+                            f"is not below {COST_TARGET}")
+    return failures

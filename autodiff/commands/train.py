@@ -58,6 +58,8 @@ def _check(args) -> None:
         raise UsageError(f"--iterations: expected a positive number, got {args.iterations}")
     if args.ensemble < 1:
         raise UsageError(f"--ensemble: expected K >= 1, got {args.ensemble}")
+    if args.engine == "seed" and args.activation != "logistic":
+        raise UsageError("--activation: the seed engine is the worksheet's logistic network")
     sweeping = len(args.aggression) > 1 or len(args.noise) > 1
     if (args.ensemble > 1 or sweeping) and args.engine != "jax":
         raise UsageError("--ensemble/sweeps run on the jax engine; drop --engine "
@@ -123,8 +125,9 @@ def _base_record(args) -> dict:
 def _run_single(args, x, y, on_chunk):
     from autodiff.training import train
 
-    options = {"activation": args.activation,
-               "chunk": max(100, args.iterations // 50)}  # about 50 pink curves
+    options = {"chunk": max(100, args.iterations // 50)}  # about 50 pink curves
+    if args.engine != "seed":
+        options["activation"] = args.activation
     if args.engine == "jax":
         options.update(dtype=args.dtype, device=args.device)
     result = train(args.engine, args.sizes, args.iterations, args.aggression[0], args.noise[0],

@@ -1,0 +1,129 @@
+"""The compiled jax engine: same algorithm and RNG story as the NumPy engines (float64), a
+derived float32 tolerance, padding of the last chunk, divergence and input checks."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+from test_training_numpy import SEED_SIZES, X, Y, one_step_error, start
+
+from autodiff.training import resolve_device, train, train_jax
+from reference import gradients
+from reference.training import TrainingDiverged, noise_factors, train_numpy
+
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+def jax64(params, x, y, iterations, aggression, noise, rng, activation="logistic", **kw):
+    return train_jax(params, x, y, iterations, aggression, noise, rng=rng,
+                     activation=activation, dtype="float64", **kw)
+
+
+@pytest.mark.parametrize(("sizes", "activation"), [
+    (SEED_SIZES, "logistic"), ([3, 5, 4, 2, 3], "tanh"), ([2, 1], "logistic")])
+def test_one_step_is_the_noisy_gradient_step_in_float64(sizes, activation):
+    # float64 rounding of a few dozen flops against an O(1) step: far below 1e-9.
+    assert one_step_error(jax64, gradients, sizes, activation) < 1e-9
+
+
+def test_the_step_check_catches_a_wrong_gradient_in_jax():
+    def overscaled_hidden_gradient(params, x, y, activation):  # dW2 half again too large
+        grads = gradients(params, x, y, activation)
+        (dW1, db1), (dW2, db2), last = grads
+        return [(dW1, db1), (dW2 * 1.5, db2), last]
+
+    assert one_step_error(jax64, overscaled_hidden_gradient, SEED_SIZES, "logistic") > 1e-2
+
+
+def test_float64_jax_follows_the_numpy_trajectory_with_a_padded_last_chunk():
+    runs = []
+    for engine, options in (("numpy", {}), ("jax", {"dtype": "float64", "chunk": 64})):
+        params, rng = start(SEED_SIZES, 3)
+        engine_fn = train_numpy if engine == "numpy" else train_jax
+        runs.append(engine_fn(params, X, Y, 150, rng=rng, **options))  # 150 = 64 + 64 + 22
+    reference_run, jax_run = runs
+    np.testing.assert_allclose(jax_run.costs, reference_run.costs, rtol=1e-9)
+    for (W, b), (W0, b0) in zip(jax_run.params, reference_run.params, strict=True):
+        np.testing.assert_allclose(W, W0, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(b, b0, rtol=1e-8, atol=1e-10)
+
+
+def float32_step_tolerance(params, grads, factors, aggression, depth, width) -> float:
+    """Bound on |float32 step - float64 step| for one step: rounding the parameter itself
+    (eps·|p|) plus the step's relative error, eps times the longest chain of roundings in one
+    gradient entry (about ``4·depth·width`` flops, each within eps of exact); the data and
+    parameters are O(1), so no magnitude beyond the step's own enters."""
+    step = max(np.max(np.abs(aggression * f * g))
+               for f, g in zip(factors, [g for pair in grads for g in pair], strict=True))
+    largest = max(np.max(np.abs(p)) for pair in params for p in pair)
+    return EPS32 * (largest + 4 * depth * width * step)
+
+
+def test_float32_step_is_within_the_derived_rounding_bound():
+    params, rng = start(SEED_SIZES, 4)
+    factors = noise_factors(start(SEED_SIZES, 4)[1], 1, 6, 1.0)[0]
+    exact = train_jax(params, X, Y, 1, 7.0, 1.0, rng=rng, dtype="float64").params
+    single = train_jax(params, X, Y, 1, 7.0, 1.0, rng=start(SEED_SIZES, 4)[1]).params
+    bound = float32_step_tolerance(params, gradients(params, X, Y), factors, 7.0,
+                                   depth=3, width=7)
+    error = max(np.max(np.abs(p32 - p64)) for pair32, pair64 in zip(single, exact, strict=True)
+                for p32, p64 in zip(pair32, pair64, strict=True))
+    assert error <= bound
+    # and the bound is tight enough to see a planted slip of one part in 10^4 of the step
+    slipped = train_jax(params, X, Y, 1, 7.0 * (1 + 1e-4), 1.0, rng=start(SEED_SIZES, 4)[1],
+                        dtype="float64").params
+    assert max(np.max(np.abs(a - b)) for pa, pb in zip(slipped, exact, strict=True)
+               for a, b in zip(pa, pb, strict=True)) > bound
+
+
+def test_same_seed_same_run_and_float32_trains_the_heart_down():
+    first = train("jax", SEED_SIZES, 2000, seed=6, x=X, y=Y, chunk=500)
+    again = train("jax", SEED_SIZES, 2000, seed=6, x=X, y=Y, chunk=500)
+    other = train("jax", SEED_SIZES, 2000, seed=7, x=X, y=Y, chunk=500)
+    # The same compiled program on the same inputs: bitwise reproducible.
+    assert np.array_equal(first.costs, again.costs)
+    assert not np.array_equal(first.costs, other.costs)
+    assert first.final_cost < first.costs[0] / 3
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_divergence_names_the_iteration(dtype):
+    params, rng = start(SEED_SIZES, 0)
+    with pytest.raises(TrainingDiverged, match="iteration 1 ") as info:
+        train_jax(params, X, Y, 50, aggression=1e308, rng=rng, dtype=dtype, chunk=64)
+    assert info.value.iteration == 1
+
+
+def test_callback_sees_every_chunk_end():
+    seen = []
+    params, rng = start(SEED_SIZES, 0)
+    result = train_jax(params, X, Y, 150, rng=rng, chunk=64,
+                       callback=lambda done, p, c: seen.append((done, c, p[0][0].shape)))
+    assert [done for done, _, _ in seen] == [64, 128, 150]
+    assert seen[-1][1] == pytest.approx(result.costs[-1])
+    assert seen[0][2] == (6, 1)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"dtype": "float16"}, "dtype"),
+    ({"device": "tpu"}, "device"),
+    ({"activation": "relu"}, "activation"),
+    ({"iterations": -3}, "iterations"),
+])
+def test_bad_options_are_named(kwargs, match):
+    params, rng = start(SEED_SIZES, 0)
+    call = {"iterations": 5, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        train_jax(params, X, Y, rng=rng, **call)
+
+
+@pytest.mark.skipif(any(d.platform == "gpu" for d in jax.devices()), reason="a GPU is present")
+def test_asking_for_a_missing_gpu_says_so():
+    with pytest.raises(ValueError, match="'gpu' requested"):
+        resolve_device("gpu")
+
+
+def test_unknown_engine_is_named():
+    with pytest.raises(ValueError, match="engine"):
+        train("torch", iterations=1)
