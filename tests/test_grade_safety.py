@@ -20,16 +20,22 @@ ZOO = Path(__file__).parent / "submissions"
 EXPECT = re.compile(r"^# expect (J_\w+): (\S+)$", re.MULTILINE)
 
 
+@pytest.fixture(scope="module")
+def misbehaving_reports():
+    return {name: grade(ZOO / name, examples=10, call_timeout=0.5)
+            for name in ("misbehaving_a.py", "misbehaving_b.py")}
+
+
 @pytest.mark.parametrize("name", ["misbehaving_a.py", "misbehaving_b.py"])
-def test_misbehaving_functions_get_their_verdicts(name):
+def test_misbehaving_functions_get_their_verdicts(name, misbehaving_reports):
     expected = dict(EXPECT.findall((ZOO / name).read_text()))
-    report = grade(ZOO / name, examples=10, call_timeout=0.5)
+    report = misbehaving_reports[name]
     verdicts = {r.name: "pass" if r.passed else r.failure.kind for r in report.functions}
     assert verdicts == expected
 
 
-def test_reasons_name_what_happened():
-    report = grade(ZOO / "misbehaving_b.py", examples=5, call_timeout=0.5)
+def test_reasons_name_what_happened(misbehaving_reports):
+    report = misbehaving_reports["misbehaving_b.py"]
     reasons = {r.name: r.failure.reason for r in report.functions if not r.passed}
     assert reasons["J_W3"] == "changes its input y in place"
     assert reasons["J_b3"] == "rebinds the global W3"

@@ -16,6 +16,8 @@ from autodiff.grading.cases import WORKSHEET_BATCH, WORKSHEET_WIDTHS, Case, rand
 from autodiff.grading.judge import Failure
 
 Diagnosis = tuple[str, str]
+# Candidates with the right values in the wrong shape: they match only in their own shape.
+SHAPE_ONLY = frozenset({"transposed", "flattened"})
 
 
 def _sigma(z):
@@ -101,7 +103,8 @@ def candidates(block: str, case: Case, expected: np.ndarray):
 
 def matching(block: str, case: Case, expected: np.ndarray, tolerance: np.ndarray,
              got: np.ndarray) -> dict[str, str]:
-    """The candidates equal to ``got`` (same values, in any shape of the same size).
+    """The candidates equal to ``got`` (same values, in any shape of the same size, except
+    for the ``SHAPE_ONLY`` ones).
 
     A candidate's chain has factors no larger than the magnitudes behind ``tolerance``, so the
     same tolerance, times the candidate's scale, covers its rounding.
@@ -112,7 +115,7 @@ def matching(block: str, case: Case, expected: np.ndarray, tolerance: np.ndarray
         value = np.asarray(value)
         if value.size == 1 and got.size > 1:
             value = np.broadcast_to(value.reshape(()), got.shape)
-        if value.size != got.size:
+        if value.size != got.size or (key in SHAPE_ONLY and value.shape != got.shape):
             continue
         if np.all(np.abs(got.ravel() - value.ravel()) <= limit * max(1.0, scale)):
             found.setdefault(key, text)
