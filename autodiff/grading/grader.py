@@ -84,6 +84,9 @@ class Grader:
         if name in self.box.missing:
             result.failure = Failure("missing", f"{name} is not defined (or not a function)")
             return result
+        if time.monotonic() >= self.deadline:
+            result.failure = Failure("timeout", "not graded: the overall time limit was reached")
+            return result
         # The worksheet's own case, and its shapes at saturation, are always tried.
         fixed = [(case, self.check(name, case)) for case in (worksheet_case(), saturated_case())]
         fixed_failures = [(case, failure) for case, failure in fixed if failure is not None]
