@@ -74,8 +74,9 @@ def unpad(dWs: np.ndarray, dbs: np.ndarray, sizes) -> list[tuple[np.ndarray, np.
             for layer, (n_in, n_out) in enumerate(itertools.pairwise(sizes))]
 
 
-def padded_cost(Ws, bs, arrays, activation: str):
-    """The network's cost, computed on padded arrays (one network, no vmap)."""
+def padded_forward(Ws, bs, arrays, activation: str):
+    """The network's output on padded arrays, ``(width, batch)``; padded rows are 0 and
+    padded columns hold whatever the zero inputs produce (the cost masks them out)."""
     import jax.numpy as jnp
 
     from autodiff.network import activation_fn
@@ -85,7 +86,14 @@ def padded_cost(Ws, bs, arrays, activation: str):
     for layer in range(Ws.shape[0]):
         stepped = f(Ws[layer] @ a + bs[layer]) * arrays["unit_mask"][layer]
         a = jnp.where(arrays["active"][layer], stepped, a)
-    residual = (a - arrays["y"]) * arrays["example_mask"]
+    return a
+
+
+def padded_cost(Ws, bs, arrays, activation: str):
+    """The network's cost ``||a_L - y||² / N`` on padded arrays (one network, no vmap)."""
+    import jax.numpy as jnp
+
+    residual = (padded_forward(Ws, bs, arrays, activation) - arrays["y"]) * arrays["example_mask"]
     return jnp.sum(residual**2) / arrays["n_examples"]
 
 
