@@ -1,6 +1,45 @@
 """The network of ``reference`` in JAX, and the tools that check hand-derived gradients
-against automatic ones. Params, shapes and the cost follow ``reference`` exactly."""
+against automatic ones. Params, shapes and the cost follow ``reference`` exactly.
+
+The public names below are imported lazily, on first use, so that ``import autodiff`` (and
+``backprop --help``) does not pay for JAX until something needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 from autodiff._version import __version__
 
-__all__ = ["__version__"]
+_LAZY = {
+    "check_gradients": "autodiff.crosscheck",
+    "CheckResult": "autodiff.report",
+    "BlockReport": "autodiff.report",
+    "forward": "autodiff.network",
+    "cost": "autodiff.network",
+    "grad": "autodiff.network",
+    "output_jacobian": "autodiff.network",
+    "cost_jacobian": "autodiff.network",
+    "train": "autodiff.training",
+    "train_ensemble": "autodiff.ensemble",
+    "grade": "autodiff.grading.grader",
+    "mistakes": "autodiff.mistakes",
+    "strategies": "autodiff.strategies",
+    "plotting": "autodiff.plotting",
+}
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str):
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'autodiff' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if module_name.endswith(f".{name}") else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
