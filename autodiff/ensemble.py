@@ -113,13 +113,16 @@ def run_ensemble_chunk(params, seeds, start, count, scales, noises, x, y, *, chu
     return jax.vmap(split)(Wbs), costs
 
 
-def _fetch(array) -> np.ndarray:
-    """A device array as NumPy, gathered from every process when it spans several hosts."""
-    if getattr(array, "is_fully_addressable", True):
-        return np.asarray(array)
+def _fetch(tree):
+    """Device arrays (a pytree) as NumPy, gathered from every process when they span several;
+    one gather call for the whole tree, since each call compiles and synchronises."""
+    leaves = jax.tree_util.tree_leaves(tree)
+    if all(getattr(leaf, "is_fully_addressable", True) for leaf in leaves):
+        return jax.tree_util.tree_map(np.asarray, tree)
     from jax.experimental import multihost_utils
 
-    return np.asarray(multihost_utils.process_allgather(array, tiled=True))
+    return jax.tree_util.tree_map(np.asarray,
+                                  multihost_utils.process_allgather(tree, tiled=True))
 
 
 def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
@@ -164,7 +167,7 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
             history.append(costs[-1])
             if callback is not None:
                 callback(done, costs[-1])
-        final = [(_fetch(W).astype(np.float64), _fetch(b).astype(np.float64)) for W, b in state]
+        final = [(W.astype(np.float64), b.astype(np.float64)) for W, b in _fetch(state)]
     if np.all(diverged_at >= 0):
         raise TrainingDiverged(int(diverged_at.min()), float(aggressions.min()))
     final_costs = stacked_costs(final, np.asarray(x, np.float64), np.asarray(y, np.float64),

@@ -42,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--activation", choices=["logistic", "tanh"], default="logistic")
     parser.add_argument("--ensemble", type=int, default=1, metavar="K",
                         help="train K networks at once (jax engine) and draw the best")
+    parser.add_argument("--shard", action="store_true",
+                        help="split the ensemble over every local device (jax.sharding)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="heart.png", help="PNG path (default heart.png)")
     parser.add_argument("--gif", default=None, metavar="PATH",
@@ -89,7 +91,7 @@ def run(args) -> int:
 
     started = time.perf_counter()
     try:
-        if args.ensemble > 1 or len(args.aggression) > 1 or len(args.noise) > 1:
+        if args.ensemble > 1 or args.shard or len(args.aggression) > 1 or len(args.noise) > 1:
             record, final = _run_ensemble(args, x, y, on_chunk)
         else:
             record, final = _run_single(args, x, y, on_chunk)
@@ -145,9 +147,16 @@ def _run_ensemble(args, x, y, on_chunk):
 
     seeds, aggressions, noises = sweep(range(args.seed, args.seed + args.ensemble),
                                        args.aggression, args.noise)
+    place = None
+    if args.shard:
+        import jax
+
+        from autodiff.distributed import Sharded
+
+        place = Sharded(jax.local_devices(backend=args.device))
     result = train_ensemble(args.sizes, args.iterations, seeds, aggressions, noises, x, y,
                             activation=args.activation, dtype=args.dtype, device=args.device,
-                            chunk=max(100, args.iterations // 50),
+                            chunk=max(100, args.iterations // 50), place=place,
                             callback=lambda done, costs: on_chunk(done, None, costs))
     summary = result.summary()
     record = _base_record(args) | {"dtype": args.dtype, "device": args.device,
