@@ -50,12 +50,14 @@ def step(Wbs, scaled_factors, x1, y, activation: str = "logistic"):
     def slope(a):  # f' written in terms of f's output, which forward already keeps
         return a * (1 - a) if logistic else 1 - a * a
 
-    ones = jnp.ones((1, x1.shape[1]), x1.dtype)
+    f = jax.nn.sigmoid if logistic else jnp.tanh
     activations = [x1]
     for l, Wb in enumerate(Wbs):
         z = Wb @ activations[-1]
-        a = jax.nn.sigmoid(z) if logistic else jnp.tanh(z)
-        activations.append(a if l == len(Wbs) - 1 else jnp.concatenate([a, ones], axis=0))
+        if l < len(Wbs) - 1:
+            # The row of ones as f(+inf) = 1: padding z fuses into f's loop, a concat does not.
+            z = jnp.pad(z, ((0, 1), (0, 0)), constant_values=jnp.inf)
+        activations.append(f(z))
     residual = activations[-1] - y
     cost = jnp.sum(residual * residual) / x1.shape[1]
 
@@ -64,8 +66,8 @@ def step(Wbs, scaled_factors, x1, y, activation: str = "logistic"):
     for l in reversed(range(len(Wbs))):
         Wb, a = Wbs[l], activations[l]
         grad = delta @ a.T
-        if l > 0:  # the old W_l, before its step
-            delta = (Wb[:, :-1].T @ delta) * slope(a[:-1])
+        if l > 0:  # the old W_l, before its step; the bias row is dropped after the dot
+            delta = (Wb.T @ delta)[:-1] * slope(a[:-1])
         is_weight = jnp.arange(Wb.shape[1]) < Wb.shape[1] - 1
         new_Wbs[l] = Wb + jnp.where(is_weight, scaled_factors[2 * l],
                                     scaled_factors[2 * l + 1]) * grad
