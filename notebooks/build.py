@@ -21,7 +21,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "source"
-NAMES = ("backpropagation",)
+NAMES = ("backpropagation", "checking-your-gradients")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -71,11 +71,15 @@ def stale(names=NAMES) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", choices=[*NAMES, []], default=list(NAMES),
-                        help="notebooks to build (default: all)")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"notebooks to build, among {', '.join(NAMES)} (default: all)")
     parser.add_argument("--check", action="store_true",
                         help="only compare; exit 1 if a notebook is out of date")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(NAMES))
+    if unknown:
+        parser.error(f"unknown notebook {unknown[0]!r}; expected one of {', '.join(NAMES)}")
+    args.names = args.names or list(NAMES)
     if args.check:
         outdated = stale(args.names)
         for name in outdated:
