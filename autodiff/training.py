@@ -2,13 +2,19 @@
 
 Same algorithm and RNG story as ``reference.training`` (read its docstring): the noise table is
 drawn on the host from the run's ``np.random.Generator``, a chunk at a time, so one seed gives
-the same run as the ``numpy`` engine up to floating-point rounding. Where the speed comes from:
-one compiled scan per chunk of iterations (no host round trip per step), a hand-fused backward
-pass in ``jnp`` on bias-augmented weights (``σ'`` taken from the kept activations), the step factors
-``-aggression·(1 + noise·randn)·2/N`` pre-multiplied on the host, an unrolled scan, float32 by
-default, and a last short chunk padded with zero factors (a zero step) so that a run compiles
-exactly one shape. The cost before every step comes back with each chunk; divergence is found
-there, and the progress callback runs between chunks, never inside the compiled loop.
+the same run as the ``numpy`` engine up to floating-point rounding.
+
+On a CPU a step of this tiny network costs what its number of compiled kernels costs (about
+0.2 µs each), not its flops, so the step is written to need few of them: a hand-fused backward
+pass in ``jnp`` on bias-augmented weights ``[W | b]`` (one dot gives ``W a + b``, one gives
+``[dW | db]``), ``σ'`` taken from the kept activations, a single input unit handled by
+broadcasting instead of a dot, the step factors ``-aggression·(1 + noise·randn)·2/N``
+pre-multiplied on the host, one scan per chunk (no host round trip per step), an unrolled
+scan, float32 by default, and a short last chunk padded with zero factors (a zero step) so a
+run compiles one shape. By default the cost is computed once per chunk, after the scan; when
+it is not finite the chunk is replayed from its start with the cost of every step recorded, to
+name the first iteration that diverged. ``record_costs=True`` records every step throughout.
+The progress callback runs between chunks, never inside the compiled loop.
 
 float64 runs inside a scoped ``jax.enable_x64(True)``; nothing is switched on globally.
 """
@@ -35,31 +41,33 @@ from reference.validation import Params, check_batch, check_params
 DTYPES = ("float32", "float64")
 
 
-def step(Wbs, scaled_factors, x1, y, activation: str = "logistic"):
+def step(Wbs, scaled_factors, x1, y, activation: str = "logistic", record_cost: bool = True):
     """One noisy descent step on bias-augmented weights ``Wbs[l] = [W_l | b_l]`` (shape
     ``(n_out, n_in + 1)``) with ``x1 = [x; 1]``; ``scaled_factors`` (shape ``(2L,)``) already
-    hold ``-aggression·(1 + noise·randn)·2/N``. Returns ``(new_Wbs, cost_before_the_step)``.
+    hold ``-aggression·(1 + noise·randn)·2/N``. Returns ``(new_Wbs, cost_before_the_step)``
+    (the cost is None unless ``record_cost``).
 
-    Each hidden activation carries a row of ones, so one dot gives ``W a + b`` and one dot
-    gives ``[dC/dW | dC/db]``. Backward mirrors ``reference.backprop.gradients`` with the 2/N
-    moved into the factors: ``delta_L = (a_L - y) f'(a_L)``, ``grad_l = delta_l [a_{l-1}; 1]ᵀ``,
-    ``delta_{l-1} = (W_lᵀ delta_l) f'(a_{l-1})``.
+    Hidden activations carry a row of ones. Backward mirrors ``reference.backprop.gradients``
+    with the 2/N moved into the factors: ``delta_L = (a_L - y) f'(a_L)``,
+    ``grad_l = delta_l [a_{l-1}; 1]ᵀ``, ``delta_{l-1} = (W_lᵀ delta_l) f'(a_{l-1})``.
     """
     logistic = activation == "logistic"
+    f = jax.nn.sigmoid if logistic else jnp.tanh
 
     def slope(a):  # f' written in terms of f's output, which forward already keeps
         return a * (1 - a) if logistic else 1 - a * a
 
-    f = jax.nn.sigmoid if logistic else jnp.tanh
     activations = [x1]
     for l, Wb in enumerate(Wbs):
-        z = Wb @ activations[-1]
+        a = activations[-1]
+        # One input unit: W a + b is an outer product, which fuses; a dot would not.
+        z = Wb[:, :1] * a[:1] + Wb[:, 1:] if Wb.shape[1] == 2 else Wb @ a
         if l < len(Wbs) - 1:
             # The row of ones as f(+inf) = 1: padding z fuses into f's loop, a concat does not.
             z = jnp.pad(z, ((0, 1), (0, 0)), constant_values=jnp.inf)
         activations.append(f(z))
     residual = activations[-1] - y
-    cost = jnp.sum(residual * residual) / x1.shape[1]
+    cost = jnp.sum(residual * residual) / x1.shape[1] if record_cost else None
 
     delta = residual * slope(activations[-1])
     new_Wbs = [None] * len(Wbs)
@@ -84,17 +92,29 @@ def split(Wbs) -> list:
     return [(Wb[:, :-1], Wb[:, -1:]) for Wb in Wbs]
 
 
-@functools.partial(jax.jit, static_argnames=("activation", "unroll"))
-def run_chunk(params, scaled_factors, x, y, activation: str = "logistic", unroll: int = 4):
-    """Scan ``step`` over the rows of ``scaled_factors`` (``(chunk, 2L)``); returns the final
-    params and the ``(chunk,)`` costs, each the cost before its step."""
-    x1 = jnp.concatenate([x, jnp.ones((1, x.shape[1]), x.dtype)], axis=0)
+def with_ones(x):
+    """``[x; 1]``: inputs with the row of ones that the bias column multiplies."""
+    return jnp.concatenate([x, jnp.ones((1, x.shape[1]), x.dtype)], axis=0)
+
+
+def augmented_cost(Wbs, x1, y, activation: str = "logistic"):
+    """``||a_L - y||² / N`` of augmented weights, as ``step`` computes it."""
+    return step(Wbs, jnp.zeros(2 * len(Wbs), x1.dtype), x1, y, activation)[1]
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "unroll", "record_costs"))
+def run_chunk(params, scaled_factors, x, y, activation: str = "logistic", unroll: int = 4,
+              record_costs: bool = False):
+    """Scan ``step`` over the rows of ``scaled_factors`` (``(chunk, 2L)``). Returns the final
+    params, the ``(chunk,)`` costs before each step (None unless ``record_costs``) and the
+    cost of the final params."""
+    x1 = with_ones(x)
 
     def body(Wbs, row):
-        return step(Wbs, row, x1, y, activation)
+        return step(Wbs, row, x1, y, activation, record_costs)
 
     Wbs, costs = jax.lax.scan(body, augment(params), scaled_factors, unroll=unroll)
-    return split(Wbs), costs
+    return split(Wbs), costs, augmented_cost(Wbs, x1, y, activation)
 
 
 def resolve_device(device: str) -> jax.Device:
@@ -119,10 +139,12 @@ def train_jax(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
               aggression: float = 7.0, noise: float = 1.0,
               rng: np.random.Generator | int | None = None, activation: str = "logistic",
               dtype: str = "float32", device: str = "cpu", chunk: int = 2000,
-              unroll: int = 4, callback: Callback | None = None) -> TrainResult:
+              unroll: int = 4, record_costs: bool = False,
+              callback: Callback | None = None) -> TrainResult:
     """Train with the compiled engine; same contract and ``TrainResult`` as
     ``reference.training.train_numpy`` (params come back as float64 NumPy arrays, and
-    ``final_cost`` is the float64 NumPy cost of them)."""
+    ``final_cost`` is the float64 NumPy cost of them). Without ``record_costs`` the costs are
+    those at the end of each chunk."""
     if activation not in ("logistic", "tanh"):
         raise ValueError(f"activation: unknown name {activation!r}; expected 'logistic' or 'tanh'")
     params = check_params(params)
@@ -133,11 +155,15 @@ def train_jax(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
     target = resolve_device(device)
     chunk = max(1, min(chunk, iterations))
     scale = -aggression * 2.0 / x.shape[1]
-    costs = np.empty(iterations)
+    costs, cost_iterations = [], []
 
     with jax.enable_x64(dtype == "float64"):
         def put(array):
             return jax.device_put(np.asarray(array, dtype=dtype), target)
+
+        def run(state, table, record):
+            return run_chunk(state, table, x_dev, y_dev, activation=activation, unroll=unroll,
+                             record_costs=record)
 
         state = [(put(W), put(b)) for W, b in params]
         x_dev, y_dev = put(x), put(y)
@@ -145,22 +171,31 @@ def train_jax(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
         while done < iterations:
             count = min(chunk, iterations - done)
             table = np.zeros((chunk, 2 * len(params)))  # zero rows: a no-op step, same shape
-            table[:count] = scale * noise_factors(rng, count, 2 * len(params), noise)
-            state, chunk_costs = run_chunk(state, put(table), x_dev, y_dev,
-                                           activation=activation, unroll=unroll)
-            costs[done:done + count] = np.asarray(chunk_costs)[:count]
-            bad = first_nonfinite(costs[done:done + count])
-            if bad is not None:
-                raise TrainingDiverged(done + bad, aggression)
-            done += count
+            with np.errstate(over="ignore"):  # a huge aggression may overflow: it diverges
+                table[:count] = scale * noise_factors(rng, count, 2 * len(params), noise)
+            table = put(table)
+            new_state, step_costs, end_cost = run(state, table, record_costs)
+            if record_costs:
+                costs.extend(np.asarray(step_costs)[:count])
+                cost_iterations.extend(range(done, done + count))
+            if not np.isfinite(end_cost) or (record_costs and
+                                             first_nonfinite(costs[-count:]) is not None):
+                replayed = np.asarray(run(state, table, True)[1])[:count]
+                bad = first_nonfinite(replayed)
+                raise TrainingDiverged(done + (count if bad is None else bad), aggression)
+            state, done = new_state, done + count
+            if not record_costs:
+                costs.append(float(end_cost))
+                cost_iterations.append(done)
             if callback is not None:
-                callback(done, to_numpy(state), float(costs[done - 1]))
+                callback(done, to_numpy(state), float(end_cost))
         final = to_numpy(state)
 
     if not all(np.all(np.isfinite(p)) for layer in final for p in layer):
         raise TrainingDiverged(iterations, aggression)
-    return TrainResult(params=final, costs=costs,
-                       final_cost=reference_cost(final, x, y, activation))
+    return TrainResult(params=final, costs=np.array(costs),
+                       final_cost=reference_cost(final, x, y, activation),
+                       cost_iterations=np.array(cost_iterations, dtype=np.int64))
 
 
 def to_numpy(params) -> Params:

@@ -13,8 +13,9 @@ chunk at a time gives the same numbers for every chunk size. The same seed there
 the same run, and the ``seed``, ``numpy`` and (single-network) ``jax`` engines follow the same
 trajectory up to floating-point rounding.
 
-``costs[i]`` is the cost of the network that iteration ``i`` starts from. A run whose cost
-turns NaN/inf raises ``TrainingDiverged`` naming the first such iteration.
+``costs[j]`` is the cost of the network that iteration ``cost_iterations[j]`` starts from:
+every iteration here; the jax engine, by default, records only the end of each chunk. A run
+whose cost turns NaN/inf raises ``TrainingDiverged`` naming the first such iteration.
 """
 
 from __future__ import annotations
@@ -45,12 +46,14 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass
 class TrainResult:
-    """A finished run: final ``params``, ``costs`` of shape ``(iterations,)`` (the cost each
-    iteration starts from) and ``final_cost``, the cost of the final params."""
+    """A finished run: final ``params``; ``costs[j]``, the cost of the network that iteration
+    ``cost_iterations[j]`` starts from (both 1-D, equal length); ``final_cost``, the cost of
+    the final params."""
 
     params: Params
     costs: np.ndarray
     final_cost: float
+    cost_iterations: np.ndarray
 
 
 def noise_factors(rng: np.random.Generator, count: int, n_blocks: int, noise: float) -> np.ndarray:
@@ -96,7 +99,8 @@ def _run_chunks(step_chunk, params, x, y, iterations, aggression, noise, rng, ch
     if not all(np.all(np.isfinite(p)) for layer in params for p in layer):
         raise TrainingDiverged(iterations, aggression)
     final = reference_cost(params, x, y, activation)
-    return TrainResult(params=params, costs=costs, final_cost=final)
+    return TrainResult(params=params, costs=costs, final_cost=final,
+                       cost_iterations=np.arange(iterations))
 
 
 def train_seed(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,

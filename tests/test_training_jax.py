@@ -38,15 +38,24 @@ def test_the_step_check_catches_a_wrong_gradient_in_jax():
 
 def test_float64_jax_follows_the_numpy_trajectory_with_a_padded_last_chunk():
     runs = []
-    for engine, options in (("numpy", {}), ("jax", {"dtype": "float64", "chunk": 64})):
+    for engine_fn, options in ((train_numpy, {}),
+                               (train_jax, {"dtype": "float64", "chunk": 64}),
+                               (train_jax, {"dtype": "float64", "chunk": 64,
+                                            "record_costs": True})):
         params, rng = start(SEED_SIZES, 3)
-        engine_fn = train_numpy if engine == "numpy" else train_jax
         runs.append(engine_fn(params, X, Y, 150, rng=rng, **options))  # 150 = 64 + 64 + 22
-    reference_run, jax_run = runs
-    np.testing.assert_allclose(jax_run.costs, reference_run.costs, rtol=1e-9)
-    for (W, b), (W0, b0) in zip(jax_run.params, reference_run.params, strict=True):
-        np.testing.assert_allclose(W, W0, rtol=1e-8, atol=1e-10)
-        np.testing.assert_allclose(b, b0, rtol=1e-8, atol=1e-10)
+    reference_run, chunk_ends, every_step = runs
+    # Same float64 arithmetic in another order: rounding grows slowly over 150 steps.
+    np.testing.assert_allclose(every_step.costs, reference_run.costs, rtol=1e-9)
+    assert np.array_equal(every_step.cost_iterations, np.arange(150))
+    assert chunk_ends.cost_iterations.tolist() == [64, 128, 150]
+    with_final = np.append(reference_run.costs, reference_run.final_cost)
+    np.testing.assert_allclose(chunk_ends.costs, with_final[chunk_ends.cost_iterations],
+                               rtol=1e-9)
+    for run in (chunk_ends, every_step):
+        for (W, b), (W0, b0) in zip(run.params, reference_run.params, strict=True):
+            np.testing.assert_allclose(W, W0, rtol=1e-8, atol=1e-10)
+            np.testing.assert_allclose(b, b0, rtol=1e-8, atol=1e-10)
 
 
 def float32_step_tolerance(params, grads, factors, aggression, depth, width) -> float:
@@ -78,20 +87,22 @@ def test_float32_step_is_within_the_derived_rounding_bound():
 
 
 def test_same_seed_same_run_and_float32_trains_the_heart_down():
-    first = train("jax", SEED_SIZES, 2000, seed=6, x=X, y=Y, chunk=500)
-    again = train("jax", SEED_SIZES, 2000, seed=6, x=X, y=Y, chunk=500)
-    other = train("jax", SEED_SIZES, 2000, seed=7, x=X, y=Y, chunk=500)
+    first, again, other = (train("jax", SEED_SIZES, 2000, seed=seed, x=X, y=Y, chunk=500,
+                                 record_costs=True) for seed in (6, 6, 7))
     # The same compiled program on the same inputs: bitwise reproducible.
     assert np.array_equal(first.costs, again.costs)
     assert not np.array_equal(first.costs, other.costs)
     assert first.final_cost < first.costs[0] / 3
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_divergence_names_the_iteration(dtype):
+@pytest.mark.parametrize(("dtype", "record_costs"), [
+    ("float32", False), ("float64", False), ("float32", True)])
+def test_divergence_names_the_iteration(dtype, record_costs):
+    # Without recorded costs the diverged chunk is replayed to find the iteration.
     params, rng = start(SEED_SIZES, 0)
     with pytest.raises(TrainingDiverged, match="iteration 1 ") as info:
-        train_jax(params, X, Y, 50, aggression=1e308, rng=rng, dtype=dtype, chunk=64)
+        train_jax(params, X, Y, 50, aggression=1e308, rng=rng, dtype=dtype, chunk=64,
+                  record_costs=record_costs)
     assert info.value.iteration == 1
 
 
