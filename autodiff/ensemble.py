@@ -23,20 +23,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from autodiff.training import augment, check_dtype, resolve_device, split, step
+from autodiff.training import (
+    augment,
+    augmented_cost,
+    check_dtype,
+    resolve_device,
+    split,
+    step,
+    with_ones,
+)
 from reference.backprop import init_params
 from reference.heart import training_data
 from reference.training import TrainingDiverged, check_hyperparameters
-
-# The device noise for a chunk is (K, chunk, 2L) numbers: keep it to about this many.
-NOISE_BUDGET = 4_000_000
 
 
 @dataclass
 class EnsembleResult:
     """``params``: ``[(W, b), …]`` stacked on a leading K axis (float64 NumPy);
     ``final_costs`` (K,), NaN for a diverged member; ``diverged_at`` (K,), the first iteration
-    with a non-finite cost or -1; ``history`` (chunks, K), the cost at the end of each chunk."""
+    with a non-finite cost or -1; ``history`` (chunks, K), the cost at the end of each chunk
+    (in the run's dtype)."""
 
     params: list
     final_costs: np.ndarray
@@ -87,30 +93,33 @@ def init_ensemble(sizes: Sequence[int], seeds: Sequence[int]) -> list:
 
 
 @functools.partial(jax.jit, static_argnames=("chunk", "activation", "unroll"))
-def run_ensemble_chunk(params, seeds, start, count, scales, noises, x, y, *, chunk: int,
-                       activation: str = "logistic", unroll: int = 2):
-    """``chunk`` steps of every member; steps past ``count`` are zero steps (padding, so the last
-    chunk reuses the compiled shape). Returns the stacked params and costs ``(chunk, K)``."""
+def run_ensemble_chunk(params, seeds, diverged_at, start, count, scales, noises, x, y, *,
+                       chunk: int, activation: str = "logistic", unroll: int = 2):
+    """``chunk`` steps of every member from iteration ``start``; steps from ``start + count``
+    on are zero steps (padding, so the last chunk reuses the compiled shape). The noise is
+    drawn inside the loop, so no ``(K, chunk, 2L)`` table is ever stored. ``diverged_at`` (K,)
+    keeps each member's first iteration with a non-finite cost (-1: none). Returns the
+    stacked params, the updated ``diverged_at`` and the members' costs at the end."""
     n_blocks = 2 * len(params)
-    iterations = start + jnp.arange(chunk)
-
-    def member_noise(seed):
-        key = jax.random.PRNGKey(seed)
-        return jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (n_blocks,),
-                                                    dtype=x.dtype))(iterations)
-
-    eps = jax.vmap(member_noise)(seeds)                              # (K, chunk, 2L)
-    table = scales[:, None, None] * (1 + noises[:, None, None] * eps)
-    table = jnp.where((jnp.arange(chunk) < count)[None, :, None], table, 0)
-    x1 = jnp.concatenate([x, jnp.ones((1, x.shape[1]), x.dtype)], axis=0)
+    keys = jax.vmap(jax.random.PRNGKey)(seeds)
+    x1 = with_ones(x)
     batched_step = jax.vmap(step, in_axes=(0, 0, None, None, None))
 
-    def body(Wbs, rows):
-        return batched_step(Wbs, rows, x1, y, activation)
+    def body(carry, i):
+        Wbs, first_bad = carry
+        eps = jax.vmap(lambda key: jax.random.normal(jax.random.fold_in(key, i), (n_blocks,),
+                                                     dtype=x.dtype))(keys)      # (K, 2L)
+        live = i < start + count
+        rows = jnp.where(live, scales[:, None] * (1 + noises[:, None] * eps), 0)
+        Wbs, costs = batched_step(Wbs, rows, x1, y, activation)
+        first_bad = jnp.where((first_bad < 0) & live & ~jnp.isfinite(costs),
+                              i.astype(first_bad.dtype), first_bad)
+        return (Wbs, first_bad), None
 
-    Wbs, costs = jax.lax.scan(body, jax.vmap(augment)(params), jnp.swapaxes(table, 0, 1),
-                              unroll=unroll)
-    return jax.vmap(split)(Wbs), costs
+    (Wbs, diverged_at), _ = jax.lax.scan(body, (jax.vmap(augment)(params), diverged_at),
+                                         start + jnp.arange(chunk), unroll=unroll)
+    end_costs = jax.vmap(augmented_cost, in_axes=(0, None, None, None))(Wbs, x1, y, activation)
+    return jax.vmap(split)(Wbs), diverged_at, end_costs
 
 
 def _fetch(tree):
@@ -143,7 +152,7 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
     if x is None and y is None:
         x, y = training_data(100)
     params = init_ensemble(sizes, seeds)
-    chunk = max(1, min(chunk, iterations, NOISE_BUDGET // (k * 2 * len(params))))
+    chunk = max(1, min(chunk, iterations))
     with jax.enable_x64(dtype == "float64"):
         place = place or SingleDevice(resolve_device(device))
         state = [(place.shard(W.astype(dtype)), place.shard(b.astype(dtype))) for W, b in params]
@@ -152,22 +161,19 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
         with np.errstate(over="ignore"):  # a huge aggression may be inf in float32: it diverges
             scales = place.shard((-aggressions * 2.0 / x.shape[1]).astype(dtype))
         member_noises = place.shard(noises.astype(dtype))
-        diverged_at = np.full(k, -1)
+        diverged = place.shard(np.full(k, -1, dtype=np.int32))
         history, done = [], 0
         while done < iterations:
             count = min(chunk, iterations - done)
-            state, costs = run_ensemble_chunk(state, member_seeds, done, count, scales,
-                                              member_noises, *shared, chunk=chunk,
-                                              activation=activation, unroll=unroll)
-            costs = _fetch(costs)[:count]
-            bad = ~np.isfinite(costs)
-            newly = bad.any(axis=0) & (diverged_at < 0)
-            diverged_at[newly] = done + np.argmax(bad[:, newly], axis=0)
+            state, diverged, end_costs = run_ensemble_chunk(
+                state, member_seeds, diverged, done, count, scales, member_noises, *shared,
+                chunk=chunk, activation=activation, unroll=unroll)
             done += count
-            history.append(costs[-1])
+            history.append(_fetch(end_costs))
             if callback is not None:
-                callback(done, costs[-1])
-        final = [(W.astype(np.float64), b.astype(np.float64)) for W, b in _fetch(state)]
+                callback(done, history[-1])
+        final, diverged_at = _fetch(([(W, b) for W, b in state], diverged))
+        final = [(W.astype(np.float64), b.astype(np.float64)) for W, b in final]
     if np.all(diverged_at >= 0):
         raise TrainingDiverged(int(diverged_at.min()), float(aggressions.min()))
     final_costs = stacked_costs(final, np.asarray(x, np.float64), np.asarray(y, np.float64),
