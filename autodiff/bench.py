@@ -87,7 +87,7 @@ def plan(engines: Sequence[str], ensemble_sizes: Sequence[int] | None,
 def run_benchmark(iterations: int = 50_000, engines: Sequence[str] = ("seed", "numpy", "jax"),
                   dtype: str = "float32", ensemble_sizes: Sequence[int] | None = None,
                   ensemble_devices: Sequence[str] | None = None,
-                  ensemble_iterations: int = 2000, repeats: int = 1, chunk: int = 5000,
+                  ensemble_iterations: int = 1000, repeats: int = 1, chunk: int = 5000,
                   progress=None) -> list[dict]:
     """Run ``plan(...)`` and return one record per run (fastest of ``repeats``). The seed and
     numpy engines are float64 NumPy; ``dtype`` applies to the jax runs."""

@@ -141,7 +141,8 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
     """Train ``K = len(seeds)`` networks; ``aggressions``/``noises`` are scalars or length-K.
     ``place`` puts host arrays on devices (default ``SingleDevice(device)``;
     ``autodiff.distributed.Sharded`` spreads the K axis over a mesh).
-    ``callback(done, costs (K,))`` runs between chunks."""
+    ``callback(done, costs (K,), best)`` runs between chunks; ``best()`` fetches the network
+    of the member with the lowest cost so far."""
     seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
     k = seeds.size
     aggressions = np.broadcast_to(np.asarray(aggressions, dtype=np.float64), (k,)).copy()
@@ -171,7 +172,7 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
             done += count
             history.append(_fetch(end_costs))
             if callback is not None:
-                callback(done, history[-1])
+                callback(done, history[-1], functools.partial(_best_member, state, history[-1]))
         final, diverged_at = _fetch(([(W, b) for W, b in state], diverged))
         final = [(W.astype(np.float64), b.astype(np.float64)) for W, b in final]
     if np.all(diverged_at >= 0):
@@ -181,6 +182,12 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
     final_costs[diverged_at >= 0] = np.nan
     return EnsembleResult(final, final_costs, diverged_at, np.array(history), seeds,
                           aggressions, noises)
+
+
+def _best_member(state, costs: np.ndarray) -> list:
+    """The member with the lowest cost as float64 NumPy ``[(W, b), …]`` (one small fetch)."""
+    k = int(np.nanargmin(costs)) if np.any(np.isfinite(costs)) else 0
+    return [(np.asarray(W[k], np.float64), np.asarray(b[k], np.float64)) for W, b in state]
 
 
 def stacked_costs(params, x, y, activation: str = "logistic") -> np.ndarray:

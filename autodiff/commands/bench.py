@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ensemble sizes (default: 1,1024,16384 with a GPU, none without)")
     parser.add_argument("--ensemble-devices", type=_list(str), default=None, metavar="DEV,…",
                         help="devices for the ensembles (default: gpu,cpu with a GPU, else cpu)")
-    parser.add_argument("--ensemble-iterations", type=int, default=2000)
+    parser.add_argument("--ensemble-iterations", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=1,
                         help="round-robin repeats; each engine keeps its fastest (default 1)")
     parser.add_argument("--check", action="store_true",

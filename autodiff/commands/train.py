@@ -157,7 +157,7 @@ def _run_ensemble(args, x, y, on_chunk):
     result = train_ensemble(args.sizes, args.iterations, seeds, aggressions, noises, x, y,
                             activation=args.activation, dtype=args.dtype, device=args.device,
                             chunk=max(100, args.iterations // 50), place=place,
-                            callback=lambda done, costs: on_chunk(done, None, costs))
+                            callback=lambda done, costs, best: on_chunk(done, best(), costs))
     summary = result.summary()
     record = _base_record(args) | {"dtype": args.dtype, "device": args.device,
                                    "aggression": args.aggression, "noise": args.noise,
