@@ -138,3 +138,18 @@ def test_asking_for_a_missing_gpu_says_so():
 def test_unknown_engine_is_named():
     with pytest.raises(ValueError, match="engine"):
         train("torch", iterations=1)
+
+
+HAS_GPU = any(d.platform == "gpu" for d in jax.devices())
+
+
+@pytest.mark.skipif(not HAS_GPU, reason="no GPU")
+def test_gpu_runs_follow_the_cpu_runs_in_float64():
+    from autodiff.ensemble import train_ensemble
+
+    runs = [train("jax", SEED_SIZES, 200, seed=1, x=X, y=Y, dtype="float64", device=device,
+                  chunk=64) for device in ("cpu", "gpu")]
+    assert runs[1].final_cost == pytest.approx(runs[0].final_cost, rel=1e-9)
+    members = [train_ensemble(SEED_SIZES, 100, range(4), x=X, y=Y, dtype="float64",
+                              device=device, chunk=64).final_costs for device in ("cpu", "gpu")]
+    np.testing.assert_allclose(members[1], members[0], rtol=1e-9)
