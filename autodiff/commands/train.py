@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -66,6 +67,10 @@ def _check(args) -> None:
     if (args.ensemble > 1 or sweeping) and args.engine != "jax":
         raise UsageError("--ensemble/sweeps run on the jax engine; drop --engine "
                          f"{args.engine} or the ensemble options")
+    # Fail before training, not after it, when a picture could not be written.
+    for flag, path in (("--output", args.output), ("--gif", args.gif)):
+        if path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise UsageError(f"{flag}: the folder of {path!r} does not exist")
 
 
 def run(args) -> int:
