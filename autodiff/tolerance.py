@@ -110,11 +110,16 @@ def error_bounds(params, x, y, activation: str, dtype) -> ErrorBounds:
         e_residual * np.abs(fps[-1]) + np.abs(residual) * f_prime_error(-1)
     ) + 3 * u * np.abs(delta) + tiny
 
+    # Products use the *computed* magnitudes |v| + e_v, not the exact |v|: where a quantity is
+    # mostly rounding (δ below saturated units, σ' ≈ 0), the product of two errors is as large
+    # as either term, and a first-order bound that drops it is too tight by orders of
+    # magnitude (seen: tanh networks at weight scale ~15, jax.grad off by 2x its bound).
     grads, delta_bounds = [], []
     for layer in reversed(range(len(params))):
         A_prev, e_prev = np.abs(activations[layer]), errors_a[layer]
-        D = np.abs(delta)
-        e_dW = e_delta @ A_prev.T + D @ e_prev.T + n_examples * u * (D @ A_prev.T) + tiny
+        D = np.abs(delta) + e_delta
+        e_dW = e_delta @ (A_prev + e_prev).T + D @ e_prev.T + n_examples * u * (
+            D @ (A_prev + e_prev).T) + tiny
         e_db = np.sum(e_delta, axis=1, keepdims=True) + n_examples * u * np.sum(
             D, axis=1, keepdims=True) + tiny
         grads.append((e_dW, e_db))
@@ -124,9 +129,9 @@ def error_bounds(params, x, y, activation: str, dtype) -> ErrorBounds:
             back = W.T @ delta
             P = np.abs(W).T @ D
             e_back = np.abs(W).T @ e_delta + W.shape[0] * u * P
-            fp = fps[layer - 1]
+            fp, e_fp = fps[layer - 1], f_prime_error(layer - 1)
             delta = back * fp
-            e_delta = e_back * np.abs(fp) + P * f_prime_error(layer - 1) + u * np.abs(delta)
+            e_delta = e_back * (np.abs(fp) + e_fp) + P * e_fp + u * np.abs(delta)
             e_delta = e_delta + tiny
     grads.reverse()
     delta_bounds.reverse()
