@@ -27,6 +27,8 @@ float64 runs inside a scoped ``jax.enable_x64(True)``; nothing is switched on gl
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -132,6 +134,26 @@ run_chunk = jax.jit(_run_chunk, static_argnames=_STATIC)
 run_chunk_cpu = jax.jit(_run_chunk, static_argnames=_STATIC, compiler_options=CPU_OPTIONS)
 
 
+@functools.cache
+def compiler_accepts(options: tuple[tuple[str, str], ...]) -> bool:
+    """Whether this XLA knows these CPU compile options. CPU_OPTIONS names an experimental
+    setting that another jaxlib may not have; without it the engine is slower, not wrong."""
+    try:
+        jax.jit(lambda v: v + 1, compiler_options=dict(options)).lower(np.float32(0)).compile()
+    except Exception as error:  # XLA raises its own runtime error type
+        if "compile option" not in str(error):
+            raise
+        return False
+    return True
+
+
+def chunk_runner(platform: str):
+    """The compiled chunk for a device platform: ``run_chunk_cpu`` where its options apply."""
+    if platform == "cpu" and compiler_accepts(tuple(CPU_OPTIONS.items())):
+        return run_chunk_cpu
+    return run_chunk
+
+
 def resolve_device(device: str) -> jax.Device:
     """The first JAX device of platform ``device`` ("cpu" or "gpu"), or a ValueError."""
     if device not in ("cpu", "gpu"):
@@ -176,7 +198,7 @@ def train_jax(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
         def put(array):
             return jax.device_put(np.asarray(array, dtype=dtype), target)
 
-        compiled = run_chunk_cpu if target.platform == "cpu" else run_chunk
+        compiled = chunk_runner(target.platform)
 
         def run(state, table, record):
             return compiled(state, table, x_dev, y_dev, activation=activation, unroll=unroll,

@@ -153,3 +153,12 @@ def test_gpu_runs_follow_the_cpu_runs_in_float64():
     members = [train_ensemble(SEED_SIZES, 100, range(4), x=X, y=Y, dtype="float64",
                               device=device, chunk=64).final_costs for device in ("cpu", "gpu")]
     np.testing.assert_allclose(members[1], members[0], rtol=1e-9)
+
+
+def test_an_xla_without_the_cpu_option_falls_back_to_the_plain_chunk():
+    from autodiff import training
+
+    assert training.compiler_accepts((("xla_cpu_no_such_option_for_this_test", "X"),)) is False
+    assert training.compiler_accepts(tuple(training.CPU_OPTIONS.items())) is True
+    assert training.chunk_runner("cpu") is training.run_chunk_cpu
+    assert training.chunk_runner("gpu") is training.run_chunk
