@@ -137,7 +137,29 @@ def format_table(records: list[dict]) -> str:
             f"{r['final_cost']:>12.5f}")
     for k, ratio in device_ratios(records).items():
         lines.append(f"ensemble K={k}: gpu/cpu net-iterations per second = {ratio:.1f}×")
+    lines += bandwidth_lines(records)
     return "\n".join(lines)
+
+
+def bandwidth_lines(records: list[dict], device_kind: str | None = None) -> list[str]:
+    """For each GPU ensemble record, its distance from the memory-bandwidth bound
+    (``autodiff.roofline``); ``device_kind`` defaults to the first GPU's."""
+    from autodiff import roofline
+
+    gpu_records = [r for r in records if r["engine"] == "jax-ensemble" and r["device"] == "gpu"]
+    if not gpu_records:
+        return []
+    if device_kind is None:
+        import jax
+
+        device_kind = jax.devices("gpu")[0].device_kind
+    lines = []
+    for r in gpu_records:
+        text = roofline.bandwidth_report(r["net_iters_per_s"], r["sizes"], r["batch"],
+                                         r["dtype"], device_kind)
+        lines.append(f"ensemble K={r['ensemble']} on " + (
+            text or f"{device_kind}: peak bandwidth unknown, no bound estimated"))
+    return lines
 
 
 def device_ratios(records: list[dict]) -> dict[int, float]:
