@@ -25,7 +25,7 @@ from autodiff.grading.cases import Case, cases, saturated_case, worksheet_case
 from autodiff.grading.diagnose import diagnose
 from autodiff.grading.judge import Failure, judge
 from autodiff.grading.loader import JACOBIAN_NAMES, LoadError, load_submission
-from autodiff.grading.sandbox import Sandbox
+from autodiff.grading.sandbox import FATAL, Sandbox
 
 
 @dataclass
@@ -149,9 +149,6 @@ class Grader:
                         derandomize=False, suppress_health_check=list(HealthCheck),
                         verbosity=Verbosity.quiet)
 
-
-# Outcomes after which the child had to be killed: no point trying more cases.
-FATAL = frozenset({"timeout", "crash", "output_limit", "protocol"})
 
 
 def grade(path: str | Path, *, examples: int = 100, seed: int = 0, call_timeout: float = 5.0,

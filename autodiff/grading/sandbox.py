@@ -30,6 +30,8 @@ WORKER = Path(__file__).with_name("worker.py")
 SUPPORT_LABEL = "<worksheet support code>"
 # A reply larger than this is not a Jacobian of the worksheet's network (the protocol's cap).
 MAX_REPLY_BYTES = 8 << 20
+# Outcomes after which the child had to be killed: no point trying more cases.
+FATAL = frozenset({"timeout", "crash", "output_limit", "protocol"})
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Outcome:
     @property
     def fatal(self) -> bool:
         """True when the child was lost: the call cannot be retried on other inputs cheaply."""
-        return self.status in ("timeout", "crash", "output_limit", "protocol")
+        return self.status in FATAL
 
 
 class _Lost(Exception):
