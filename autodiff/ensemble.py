@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from autodiff.network import activation_fn
 from autodiff.training import (
     augment,
     augmented_cost,
@@ -32,6 +33,7 @@ from autodiff.training import (
     step,
     with_ones,
 )
+from reference.activations import get_activation
 from reference.backprop import init_params
 from reference.heart import training_data
 from reference.training import TrainingDiverged, check_hyperparameters
@@ -150,6 +152,7 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
     for a, n in zip(aggressions, noises, strict=True):
         check_hyperparameters(iterations, float(a), float(n), chunk)
     check_dtype(dtype)
+    activation_fn(activation)  # a clear error before any work
     if x is None and y is None:
         x, y = training_data(100)
     params = init_ensemble(sizes, seeds)
@@ -193,7 +196,7 @@ def _best_member(state, costs: np.ndarray) -> list:
 def stacked_costs(params, x, y, activation: str = "logistic") -> np.ndarray:
     """float64 NumPy cost of every member of stacked ``params``: shape (K,), NaN where the
     network is not finite."""
-    f = (lambda z: 0.5 * np.tanh(z / 2) + 0.5) if activation == "logistic" else np.tanh
+    f = get_activation(activation)[0]
     with np.errstate(all="ignore"):
         a = np.broadcast_to(x, (params[0][0].shape[0], *x.shape))
         for W, b in params:

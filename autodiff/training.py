@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from autodiff.network import activation_fn
 from reference.backprop import cost as reference_cost
 from reference.training import (
     Callback,
@@ -57,8 +58,8 @@ def step(Wbs, scaled_factors, x1, y, activation: str = "logistic", record_cost: 
     with the 2/N moved into the factors: ``delta_L = (a_L - y) f'(a_L)``,
     ``grad_l = delta_l [a_{l-1}; 1]ᵀ``, ``delta_{l-1} = (W_lᵀ delta_l) f'(a_{l-1})``.
     """
+    f = activation_fn(activation)
     logistic = activation == "logistic"
-    f = jax.nn.sigmoid if logistic else jnp.tanh
 
     def slope(a):  # f' written in terms of f's output, which forward already keeps
         return a * (1 - a) if logistic else 1 - a * a
@@ -182,8 +183,7 @@ def train_jax(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
     ``reference.training.train_numpy`` (params come back as float64 NumPy arrays, and
     ``final_cost`` is the float64 NumPy cost of them). Without ``record_costs`` the costs are
     those at the end of each chunk."""
-    if activation not in ("logistic", "tanh"):
-        raise ValueError(f"activation: unknown name {activation!r}; expected 'logistic' or 'tanh'")
+    activation_fn(activation)  # a clear error before any work
     params = check_params(params)
     x, y = check_batch(params, x, y)
     check_hyperparameters(iterations, aggression, noise, chunk)

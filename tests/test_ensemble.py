@@ -74,3 +74,8 @@ def test_stacked_costs_match_the_reference_cost_member_by_member():
     costs = stacked_costs(result.params, X, Y)
     expected = [cost(result.member(k), X, Y) for k in range(2)]
     np.testing.assert_allclose(costs, expected, rtol=1e-12)
+
+
+def test_an_unknown_activation_is_named_not_trained_as_tanh():
+    with pytest.raises(ValueError, match="activation: unknown name 'relu'"):
+        train_ensemble(SEED_SIZES, 5, [0], activation="relu")
