@@ -63,14 +63,18 @@ def _check(args) -> None:
         raise UsageError(f"--ensemble: expected K >= 1, got {args.ensemble}")
     if args.engine == "seed" and args.activation != "logistic":
         raise UsageError("--activation: the seed engine is the worksheet's logistic network")
-    sweeping = len(args.aggression) > 1 or len(args.noise) > 1
-    if (args.ensemble > 1 or sweeping) and args.engine != "jax":
-        raise UsageError("--ensemble/sweeps run on the jax engine; drop --engine "
+    if _is_ensemble(args) and args.engine != "jax":
+        raise UsageError("--ensemble/--shard/sweeps run on the jax engine; drop --engine "
                          f"{args.engine} or the ensemble options")
     # Fail before training, not after it, when a picture could not be written.
     for flag, path in (("--output", args.output), ("--gif", args.gif)):
         if path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             raise UsageError(f"{flag}: the folder of {path!r} does not exist")
+
+
+def _is_ensemble(args) -> bool:
+    """Whether the options ask for ``train_ensemble``: several members, a sweep, or sharding."""
+    return args.ensemble > 1 or args.shard or len(args.aggression) > 1 or len(args.noise) > 1
 
 
 def run(args) -> int:
@@ -96,7 +100,7 @@ def run(args) -> int:
 
     started = time.perf_counter()
     try:
-        if args.ensemble > 1 or args.shard or len(args.aggression) > 1 or len(args.noise) > 1:
+        if _is_ensemble(args):
             record, final = _run_ensemble(args, x, y, on_chunk)
         else:
             record, final = _run_single(args, x, y, on_chunk)
