@@ -14,27 +14,18 @@ import numpy as np
 
 from autodiff.grading.cases import WORKSHEET_BATCH, WORKSHEET_WIDTHS, Case, random_case
 from autodiff.grading.judge import Failure
+from reference.activations import d_logistic, logistic
+from reference.backprop import forward_trace
 
 Diagnosis = tuple[str, str]
 # Candidates with the right values in the wrong shape: they match only in their own shape.
 SHAPE_ONLY = frozenset({"transposed", "flattened"})
 
 
-def _sigma(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def _d_sigma(z):
-    return _sigma(z) * (1 - _sigma(z))
-
-
 def _forward(case: Case) -> tuple[list, list]:
-    """``a = [a0, a1, a2, a3]`` and ``z = [None, z1, z2, z3]``, as the worksheet's forward pass."""
-    a, z = [case.x], [None]
-    for W, b in case.params:
-        z.append(W @ a[-1] + b)
-        a.append(_sigma(z[-1]))
-    return a, z
+    """``a = [a0, a1, a2, a3]`` and ``z = [None, z1, z2, z3]`` (indexed by layer)."""
+    z, a = forward_trace(list(case.params), case.x)
+    return a, [None, *z]
 
 
 def _deltas(case: Case, a: list, factor: dict) -> dict:
@@ -54,7 +45,7 @@ def candidates(block: str, case: Case, expected: np.ndarray):
     kind, k = block[0], int(block[1])
     a, z = _forward(case)
     n = case.batch
-    correct = {j: _d_sigma(z[j]) for j in (1, 2, 3)}
+    correct = {j: d_logistic(z[j]) for j in (1, 2, 3)}
 
     def finish(delta):
         if kind == "W":
@@ -75,8 +66,8 @@ def candidates(block: str, case: Case, expected: np.ndarray):
     for j in range(k, 4):
         for key, text, value in (
             ("sigma_prime_missing", f"σ'(z{j}) missing", np.ones_like(z[j])),
-            ("sigma_prime_at_a", f"σ' evaluated at a{j} instead of z{j}", _d_sigma(a[j])),
-            ("sigma_instead", f"σ(z{j}) used where σ'(z{j}) belongs", _sigma(z[j])),
+            ("sigma_prime_at_a", f"σ' evaluated at a{j} instead of z{j}", d_logistic(a[j])),
+            ("sigma_instead", f"σ(z{j}) used where σ'(z{j}) belongs", logistic(z[j])),
             *(("sigma_prime_wrong_layer", f"σ' at the wrong layer: σ'(z{i}) where σ'(z{j}) "
                "belongs", correct[i]) for i in (1, 2, 3) if i != j
               and z[i].shape == z[j].shape),
