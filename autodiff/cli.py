@@ -28,6 +28,19 @@ class UsageError(Exception):
     """Bad usage or input: reported in one line on stderr, exit status 2."""
 
 
+def comma_list(cast, what: str):
+    """An argparse ``type`` reading ``a,b,…`` as a list of ``cast`` values (``what`` names
+    them in the error); empty items are skipped, so ``""`` is the empty list."""
+
+    def parse(text: str) -> list:
+        try:
+            return [cast(item) for item in text.split(",") if item]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what} a,b,…, got {text!r}") from None
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backprop",

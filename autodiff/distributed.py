@@ -30,6 +30,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from autodiff.cli import comma_list
+
 ENV_COORDINATOR = "BACKPROP_COORDINATOR"
 ENV_NUM_PROCESSES = "BACKPROP_NUM_PROCESSES"
 ENV_PROCESS_ID = "BACKPROP_PROCESS_ID"
@@ -95,14 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autodiff.distributed")
     parser.add_argument("--members", type=int, default=8)
     parser.add_argument("--iterations", type=int, default=1000)
-    parser.add_argument("--sizes", default="1,6,7,2")
+    parser.add_argument("--sizes", type=comma_list(int, "integers"), default=[1, 6, 7, 2])
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--all", action="store_true", help="print from every process")
     args = parser.parse_args(argv)
     initialize_from_env()
     from autodiff.ensemble import train_ensemble
 
-    result = train_ensemble([int(n) for n in args.sizes.split(",")], args.iterations,
+    result = train_ensemble(args.sizes, args.iterations,
                             seeds=range(args.members), dtype=args.dtype, chunk=250,
                             place=Sharded())
     if args.all or jax.process_index() == 0:

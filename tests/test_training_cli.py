@@ -56,7 +56,7 @@ def test_divergence_exits_1_with_one_line(tmp_path, capsys):
 @pytest.mark.parametrize("options", [
     ["--sizes", "2,4,2"], ["--iterations", "0"], ["--ensemble", "0"],
     ["--engine", "numpy", "--ensemble", "3"], ["--engine", "seed", "--shard"],
-    ["--engine", "seed", "--activation", "tanh"]])
+    ["--engine", "seed", "--activation", "tanh"], ["--aggression", ""]])
 def test_bad_usage_exits_2(tmp_path, capsys, options):
     assert main(["train", "--output", str(tmp_path / "x.png"), *options]) == 2
     assert "backprop train: error:" in capsys.readouterr().err

@@ -12,25 +12,21 @@ import argparse
 import json
 import sys
 
-
-def _list(cast):
-    def parse(text: str):
-        try:
-            return [cast(v) for v in text.split(",") if v]
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a list a,b,…, got {text!r}") from None
-    return parse
+from autodiff.cli import comma_list
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--iterations", type=int, default=50_000,
                         help="iterations per single-network engine (default 50,000)")
-    parser.add_argument("--engines", type=_list(str), default=["seed", "numpy", "jax"])
+    parser.add_argument("--engines", type=comma_list(str, "names"),
+                        default=["seed", "numpy", "jax"])
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="dtype of the jax runs (seed and numpy are float64)")
-    parser.add_argument("--ensemble-sizes", type=_list(int), default=None, metavar="K,…",
+    parser.add_argument("--ensemble-sizes", type=comma_list(int, "integers"), default=None,
+                        metavar="K,…",
                         help="ensemble sizes (default: 1,1024,16384 with a GPU, none without)")
-    parser.add_argument("--ensemble-devices", type=_list(str), default=None, metavar="DEV,…",
+    parser.add_argument("--ensemble-devices", type=comma_list(str, "names"), default=None,
+                        metavar="DEV,…",
                         help="devices for the ensembles (default: gpu,cpu with a GPU, else cpu)")
     parser.add_argument("--ensemble-iterations", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=1,

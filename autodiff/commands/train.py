@@ -14,28 +14,16 @@ import os
 import sys
 import time
 
-
-def _int_list(text: str) -> list[int]:
-    try:
-        return [int(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers a,b,…, got {text!r}") from None
-
-
-def _float_list(text: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers a,b,…, got {text!r}") from None
+from autodiff.cli import comma_list
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sizes", type=_int_list, default=[1, 6, 7, 2],
+    parser.add_argument("--sizes", type=comma_list(int, "integers"), default=[1, 6, 7, 2],
                         help="layer widths, 1,…,2 for the heart (default 1,6,7,2)")
     parser.add_argument("--iterations", type=int, default=50_000)
-    parser.add_argument("--aggression", type=_float_list, default=[7.0],
+    parser.add_argument("--aggression", type=comma_list(float, "numbers"), default=[7.0],
                         help="step size; a comma list sweeps it in an ensemble (default 7)")
-    parser.add_argument("--noise", type=_float_list, default=[1.0],
+    parser.add_argument("--noise", type=comma_list(float, "numbers"), default=[1.0],
                         help="gradient noise; a comma list sweeps it in an ensemble (default 1)")
     parser.add_argument("--engine", choices=["seed", "numpy", "jax"], default="jax")
     parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
@@ -57,6 +45,9 @@ def _check(args) -> None:
 
     if len(args.sizes) < 2 or args.sizes[0] != 1 or args.sizes[-1] != 2:
         raise UsageError(f"--sizes: the heart needs 1 input and 2 outputs, got {args.sizes}")
+    for flag, values in (("--aggression", args.aggression), ("--noise", args.noise)):
+        if not values:
+            raise UsageError(f"{flag}: expected at least one number, got none")
     if args.iterations < 1:
         raise UsageError(f"--iterations: expected a positive number, got {args.iterations}")
     if args.ensemble < 1:
