@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from autodiff.cli import UsageError
     from autodiff.grading.grader import grade
     from autodiff.grading.loader import JACOBIAN_NAMES
@@ -40,12 +42,17 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"--only: unknown function {unknown[0]!r}; expected one of "
                          f"{', '.join(JACOBIAN_NAMES)}")
-    progress = _progress_bar(len(names), disabled=args.json or not sys.stderr.isatty())
+    bar = tqdm(total=len(names), disable=args.json or not sys.stderr.isatty(), desc="grading",
+               unit="function", file=sys.stderr)
+
+    def progress(name: str) -> None:
+        bar.set_postfix_str(name)
+        bar.update(1)
+
     report = grade(args.path, examples=args.examples, seed=args.seed,
                    call_timeout=args.call_timeout, total_timeout=args.timeout, names=names,
-                   progress=progress.update_name if progress else None)
-    if progress:
-        progress.close()
+                   progress=progress)
+    bar.close()
     if args.json:
         print(json.dumps(to_json(report), indent=2))
     else:
@@ -54,22 +61,3 @@ def run(args: argparse.Namespace) -> int:
         return 2
     return 0 if report.passed else 1
 
-
-class _Bar:
-    """A tqdm bar over the functions, on stderr."""
-
-    def __init__(self, total: int):
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total, desc="grading", unit="function", file=sys.stderr)
-
-    def update_name(self, name: str) -> None:
-        self.bar.set_postfix_str(name)
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-def _progress_bar(total: int, disabled: bool) -> _Bar | None:
-    return None if disabled else _Bar(total)
