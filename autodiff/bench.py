@@ -95,13 +95,14 @@ def run_benchmark(iterations: int = 50_000, engines: Sequence[str] = ("seed", "n
     jobs = []
     for engine, device, k in runs:
         is_jax = engine.startswith("jax")
+        run_dtype = dtype if is_jax else "float64"
         steps = ensemble_iterations if engine == "jax-ensemble" else iterations
-        go = _ensemble(k, dtype, device) if engine == "jax-ensemble" else _single(
-            engine, dtype if is_jax else "float64", device)
+        go = (_ensemble(k, run_dtype, device) if engine == "jax-ensemble"
+              else _single(engine, run_dtype, device))
         size = min(chunk, steps)
         if is_jax:
             go(size, size)  # compile (same chunk shape as the timed run) outside the timing
-        jobs.append((engine, device, k, steps, size, go, dtype if is_jax else "float64"))
+        jobs.append((engine, device, k, steps, size, go, run_dtype))
     best: dict[int, tuple[float, float]] = {}
     for _ in range(max(1, repeats)):
         for index, (engine, device, k, steps, size, go, _) in enumerate(jobs):
