@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reference import worksheet
+from reference.activations import get_activation
 from reference.backprop import cost as reference_cost
 from reference.validation import Params, check_batch, check_params
 
@@ -153,8 +154,7 @@ def train_numpy(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
                 chunk: int = 1000, callback: Callback | None = None) -> TrainResult:
     """Fused hand-derived backprop: one forward and one backward pass per iteration, into
     buffers allocated once. Any depth and width; ``params`` is copied, never modified."""
-    if activation not in ("logistic", "tanh"):
-        raise ValueError(f"activation: unknown name {activation!r}; expected 'logistic' or 'tanh'")
+    get_activation(activation)  # a clear error before any work
     params = [(W.astype(np.float64), b.astype(np.float64)) for W, b in check_params(params)]
     x, y = check_batch(params, x, y)
     check_hyperparameters(iterations, aggression, noise, chunk)
