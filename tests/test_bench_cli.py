@@ -44,6 +44,8 @@ def test_target_check_passes_and_fails_on_planted_records(records):
     untrained = [dict(r, iterations=50_000, final_cost=0.01) if r["engine"] == "jax" else r
                  for r in fast]
     assert any("final cost" in failure for failure in bench.check_targets(untrained))
+    without_seed = [r for r in fast if r["engine"] != "seed"]
+    assert any("not measured" in failure for failure in bench.check_targets(without_seed))
 
 
 def test_plan_adds_the_gpu_ensembles_only_with_a_gpu(monkeypatch):
@@ -71,3 +73,8 @@ def test_cli_json_and_table(capsys):
     assert main(["bench", "--iterations", "100", "--engines", "numpy"]) == 0
     assert "µs/iter" in capsys.readouterr().out
     assert main(["bench", "--engines", "cuda"]) == 2
+    assert main(["bench", "--engines", ""]) == 2
+    assert "expected at least one" in capsys.readouterr().err
+    # --check cannot pass on a run that measured no seed baseline.
+    assert main(["bench", "--iterations", "100", "--engines", "numpy", "--check"]) == 1
+    assert "not measured" in capsys.readouterr().err

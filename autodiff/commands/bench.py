@@ -42,6 +42,8 @@ def run(args) -> int:
     from autodiff.bench import check_targets, format_table, plan, run_benchmark
     from autodiff.cli import UsageError
 
+    if not args.engines:
+        raise UsageError("--engines: expected at least one of seed, numpy, jax")
     unknown = set(args.engines) - {"seed", "numpy", "jax"}
     if unknown:
         raise UsageError(f"--engines: unknown {sorted(unknown)}; expected seed, numpy, jax")
