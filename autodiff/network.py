@@ -50,6 +50,14 @@ def grad(params, x: jax.Array, y: jax.Array, activation: str = "logistic"):
     return jax.grad(cost)(params, x, y, activation)
 
 
+def _jacobian_builder(mode: str):
+    """``jax.jacrev`` for ``mode="rev"``, ``jax.jacfwd`` for ``mode="fwd"``."""
+    builders = {"rev": jax.jacrev, "fwd": jax.jacfwd}
+    if mode not in builders:
+        raise ValueError(f"mode: expected 'rev' or 'fwd', got {mode!r}")
+    return builders[mode]
+
+
 def output_jacobian(params, x: jax.Array, activation: str = "logistic", mode: str = "rev"):
     """The full Jacobian of the output ``a_L`` with respect to every parameter.
 
@@ -58,10 +66,7 @@ def output_jacobian(params, x: jax.Array, activation: str = "logistic", mode: st
     row with ``jax.jacrev``, ``mode="fwd"`` column by column with ``jax.jacfwd``; the two are
     the same matrix, computed in opposite orders.
     """
-    builders = {"rev": jax.jacrev, "fwd": jax.jacfwd}
-    if mode not in builders:
-        raise ValueError(f"mode: expected 'rev' or 'fwd', got {mode!r}")
-    return builders[mode](forward)(params, x, activation)
+    return _jacobian_builder(mode)(forward)(params, x, activation)
 
 
 def cost_jacobian(params, x: jax.Array, y: jax.Array, activation: str = "logistic",
@@ -71,10 +76,7 @@ def cost_jacobian(params, x: jax.Array, y: jax.Array, activation: str = "logisti
     Same layout as ``grad``. Forward mode needs one pass per parameter, reverse mode one pass
     in all: for a scalar cost the two agree, and reverse mode is what backprop is.
     """
-    builders = {"rev": jax.jacrev, "fwd": jax.jacfwd}
-    if mode not in builders:
-        raise ValueError(f"mode: expected 'rev' or 'fwd', got {mode!r}")
-    return builders[mode](cost)(params, x, y, activation)
+    return _jacobian_builder(mode)(cost)(params, x, y, activation)
 
 
 def deltas(params, x: jax.Array, y: jax.Array, activation: str = "logistic") -> list[jax.Array]:
