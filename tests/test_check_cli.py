@@ -60,6 +60,7 @@ def test_random_sweep_with_a_planted_mistake_fails_with_a_reproduction(capsys):
     [
         (["--sizes", "1,x"], "argument --sizes: expected comma-separated"),
         (["--batch", "0"], "argument --batch: expected a positive integer"),
+        (["--seed", "-1"], "argument --seed: expected a non-negative integer, got '-1'"),
         (["--random", "5", "--sizes", "1,2"], "--random draws its own sizes"),
         (["--plant", "nope"], "argument --plant: invalid choice"),
     ],

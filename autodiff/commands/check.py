@@ -31,14 +31,22 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _integer_at_least(minimum: int, what: str):
+    """An argparse ``type`` reading an integer >= ``minimum`` (``what`` names such integers)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
+
+
+_positive = _integer_at_least(1, "a positive integer")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,7 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--activation", choices=["logistic", "tanh"], default=None,
                         help="activation of every layer (default logistic; with --random, both)")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the params (and data)")
+    parser.add_argument("--seed", type=_integer_at_least(0, "a non-negative integer"), default=0,
+                        help="seed of the params (and data)")
     parser.add_argument("--random", type=_positive, metavar="N", default=None,
                         help="check N random networks (depth 1-5, widths 1-16, batch 1-256, "
                              "both activations unless --activation is given) and report "
