@@ -99,12 +99,7 @@ def _run_single(args) -> int:
     params, x, y = _data(args)
     manual = get_mistake(args.plant, args.activation) if args.plant else None
     result = check_gradients(params, x, y, args.activation, manual=manual, dtype=args.dtype)
-    if args.json:
-        json.dump(result.to_dict(), sys.stdout, indent=2)
-        print()
-    else:
-        print(result.table())
-    return 0 if result.passed else 1
+    return _report(result, result.table, args.json)
 
 
 def _run_random(args) -> int:
@@ -119,11 +114,16 @@ def _run_random(args) -> int:
         args.random, seed=args.seed, dtype=args.dtype, activation=args.activation,
         manual_for=manual_for, naive_sample=max(args.naive_sample, 0),
         progress=not args.json and sys.stderr.isatty(), manual_expr=manual_expr)
-    if args.json:
+    return _report(result, result.report, args.json)
+
+
+def _report(result, text, as_json: bool) -> int:
+    """Print ``result`` as JSON or as ``text()``; the exit status: 0 passed, 1 failed."""
+    if as_json:
         json.dump(result.to_dict(), sys.stdout, indent=2)
         print()
     else:
-        print(result.report())
+        print(text())
     return 0 if result.passed else 1
 
 
