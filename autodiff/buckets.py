@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autodiff.cases import MAX_BATCH, MAX_DEPTH, MAX_WIDTH
+from reference.backprop import layer_widths
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Bucket:
 
 def pad(params, x, y, bucket: Bucket, dtype) -> dict[str, np.ndarray]:
     """The network and batch as fixed-shape arrays with masks (see the module docstring)."""
-    sizes = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
+    sizes = layer_widths(params)
     n_examples = x.shape[1]
     if not bucket.fits(sizes, n_examples):
         raise ValueError(
@@ -136,6 +137,5 @@ def grads_many(networks, activation: str, dtype, bucket: Bucket = Bucket(), chun
             padded += [padded[-1]] * (chunk - len(padded))
             dWs, dbs = (np.asarray(g) for g in function(*stack(padded)))
             for index, (params, _, _) in enumerate(group):
-                sizes = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
-                results.append(unpad(dWs[index], dbs[index], sizes))
+                results.append(unpad(dWs[index], dbs[index], layer_widths(params)))
     return results

@@ -21,6 +21,7 @@ from autodiff import oracles
 from autodiff.report import BlockReport, CheckResult, block_names
 from autodiff.tolerance import error_bounds, saturated_layers
 from reference.activations import get_activation
+from reference.backprop import layer_widths
 
 __all__ = ["BlockReport", "CheckResult", "Manual", "check_gradients", "first_wrong_layer"]
 
@@ -153,7 +154,7 @@ def check_gradients(
         ))
     result = CheckResult(
         blocks=reports,
-        sizes=[params[0][0].shape[1]] + [W.shape[0] for W, _ in params],
+        sizes=layer_widths(params),
         batch=x.shape[1],
         activation=activation,
         dtype=dtype.name,

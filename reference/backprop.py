@@ -42,6 +42,11 @@ def init_params(
     ]
 
 
+def layer_widths(params: Params) -> list[int]:
+    """``[n_in, n_1, …, n_out]``, the ``sizes`` that ``init_params`` would draw ``params`` from."""
+    return [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
+
+
 def forward_trace(
     params: Params, x: np.ndarray, activation: str = "logistic"
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
