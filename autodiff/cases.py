@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import reference
+from reference.activations import ACTIVATIONS
 
 # Widths and depths of the random sweep and of the property suite (issue 3, item 3).
 MAX_DEPTH, MAX_WIDTH, MAX_IO, MAX_BATCH = 5, 16, 4, 256
@@ -79,6 +80,6 @@ def random_case(rng: np.random.Generator, activation: str | None = None,
         batch=int(rng.integers(1, MAX_BATCH + 1)),
         seed=int(rng.integers(2**31)),
         scale=float(f"{scale:.4g}"),  # short enough to read in a reproduction
-        activation=activation or str(rng.choice(["logistic", "tanh"])),
+        activation=activation or str(rng.choice(list(ACTIVATIONS))),
         dtype=dtype,
     )

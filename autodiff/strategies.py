@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from autodiff.cases import MAX_BATCH, MAX_DEPTH, MAX_IO, MAX_SCALE, MAX_WIDTH, MIN_SCALE
 from autodiff.cases import NetworkCase as NetworkCase  # re-exported for users
+from reference.activations import ACTIVATIONS
 
-ACTIVATION_NAMES = ("logistic", "tanh")
+ACTIVATION_NAMES = tuple(ACTIVATIONS)
 DTYPE_NAMES = ("float64", "float32")
 
 

@@ -51,13 +51,14 @@ _positive = _integer_at_least(1, "a positive integer")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from autodiff.mistakes import MISTAKES  # NumPy only: keeps --help fast
+    from reference.activations import ACTIVATIONS
 
     parser.add_argument("--sizes", type=_sizes, default=None,
                         help="layer widths n_in,…,n_out (default 1,6,7,2, the worksheet's)")
     parser.add_argument("--batch", type=_positive, default=None,
                         help=f"examples (default {HEART_POINTS} heart points for 1-…-2 "
                              "networks, else 32 random ones)")
-    parser.add_argument("--activation", choices=["logistic", "tanh"], default=None,
+    parser.add_argument("--activation", choices=list(ACTIVATIONS), default=None,
                         help="activation of every layer (default logistic; with --random, both)")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--seed", type=_integer_at_least(0, "a non-negative integer"), default=0,
