@@ -54,10 +54,15 @@ def default_manual(activation: str) -> Manual:
     return manual
 
 
+def _flat(layers) -> list:
+    """``[(W1, b1), …]`` (params, gradients or bounds) as ``[W1, b1, …]``, block-name order."""
+    return [block for layer in layers for block in layer]
+
+
 def _as_blocks(grads, params, who: str) -> tuple[list[np.ndarray | None], list[str]]:
     """Flatten ``[(dW, db), …]`` to ``[dW1, db1, …]``; a misshapen block becomes ``None``."""
     names = block_names(len(params))
-    expected = [block for layer in params for block in layer]
+    expected = _flat(params)
     if not isinstance(grads, (list, tuple)) or len(grads) != len(params):
         got = f"{len(grads)} layers" if isinstance(grads, (list, tuple)) else type(grads).__name__
         raise TypeError(
@@ -87,7 +92,7 @@ def _jax_gradient(params, x, y, activation: str) -> list[np.ndarray]:
     with jax.enable_x64(True):  # keeps float64 inputs in float64; float32 stay float32
         grads = jax.jit(network.grad, static_argnames="activation")(
             params, x, y, activation=activation)
-        return [np.asarray(block, np.float64) for layer in grads for block in layer]
+        return [np.asarray(block, np.float64) for block in _flat(grads)]
 
 
 @dataclass
@@ -128,15 +133,14 @@ def check_gradients(
     jax_blocks = _jax_gradient(params, x, y, activation)
     oracle_blocks = None
     if oracle:
-        oracle_blocks = [b for layer in oracles.complex_step_gradient(params, x, y, activation)
-                         for b in layer]
+        oracle_blocks = _flat(oracles.complex_step_gradient(params, x, y, activation))
 
     bounds = error_bounds(params, x, y, activation, dtype)
     # The complex step runs in float64 whatever the dtype: its bound is the float64 one.
     bounds64 = bounds if dtype == np.float64 else error_bounds(params, x, y, activation,
                                                                np.float64)
-    bound_blocks = [b for layer in bounds.grads for b in layer]
-    oracle_bound_blocks = [b for layer in bounds64.grads for b in layer]
+    bound_blocks = _flat(bounds.grads)
+    oracle_bound_blocks = _flat(bounds64.grads)
     saturated = saturated_layers(bounds, activation)
 
     reports = []
