@@ -3,7 +3,8 @@
 Each subcommand lives in its own module under ``autodiff.commands`` and provides
 ``add_arguments(parser)`` and ``run(args) -> int``; heavy imports (JAX) happen inside ``run``
 so that ``backprop --help`` stays fast. Exit codes: 0 success, 1 a check or run failed,
-2 bad usage or input (one line on stderr, never a traceback).
+2 bad usage or input (one line on stderr, never a traceback), 3 an internal error (one line;
+``BACKPROP_TRACEBACK=1`` shows the traceback), 130 interrupted, 141 the output pipe closed.
 """
 
 from __future__ import annotations
@@ -72,6 +73,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"backprop {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`backprop check --json | head`): stop quietly, as Unix tools
+        # do, and keep Python's final flush of stdout from raising again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as error:  # a bug of ours: one line, and the way to see the traceback
+        if os.environ.get("BACKPROP_TRACEBACK"):
+            raise
+        print(f"backprop {args.command}: internal error: {type(error).__name__}: {error} "
+              "(run with BACKPROP_TRACEBACK=1 for the traceback)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

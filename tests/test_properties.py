@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, note, settings
+from hypothesis import assume, given, note, settings
 
 import reference
 from autodiff import buckets
@@ -61,8 +61,10 @@ def test_the_property_fails_for_a_planted_mistake(case):
     params, x, y, _ = setup(case)
     manual = get_mistake("sign", case.activation).manual(params, x, y)
     jax_grads = bucket_grad(case, params, x, y)
-    if max(np.abs(g).max() for layer in jax_grads for g in layer) > 1e-3:
-        assert check_one(case, params, x, y, manual, jax_grads, np.random.default_rng(0))
+    # A sign slip on a gradient within rounding of zero is invisible; hypothesis must find
+    # other cases (assume, not if: a run that skipped every case fails as Unsatisfiable).
+    assume(max(np.abs(g).max() for layer in jax_grads for g in layer) > 1e-3)
+    assert check_one(case, params, x, y, manual, jax_grads, np.random.default_rng(0))
 
 
 @given(network_cases())

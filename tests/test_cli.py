@@ -1,0 +1,37 @@
+"""The dispatcher: no bare tracebacks, whatever happens below it."""
+
+import subprocess
+import sys
+
+import autodiff.commands.check as check_command
+from autodiff.cli import main
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_an_internal_error_is_one_line_with_the_way_to_the_traceback(capsys, monkeypatch):
+    def broken(args):
+        raise RuntimeError("planted bug")
+
+    monkeypatch.delenv("BACKPROP_TRACEBACK", raising=False)
+    monkeypatch.setattr(check_command, "run", broken)
+    assert main(["check"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "internal error: RuntimeError: planted bug" in err and "BACKPROP_TRACEBACK=1" in err
+
+
+def test_a_closed_output_pipe_ends_quietly():
+    # A command that prints far more than a pipe buffer holds, read by `head -c 10`.
+    program = ("import sys, autodiff.commands.check as c; from autodiff.cli import main; "
+               "c.run = lambda args: [print('x' * 1000) for _ in range(10**5)] and 0; "
+               "sys.exit(main(['check']))")
+    command = (f"{sys.executable} -c \"{program}\" | head -c 10 >/dev/null; "
+               "echo status=${PIPESTATUS[0]}")
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
+                            timeout=120)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.strip() == "status=141", (result.stdout, result.stderr)
