@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from autodiff import buckets, oracles
 from autodiff.cases import NetworkCase, random_case
 from autodiff.crosscheck import default_manual
 from autodiff.tolerance import error_bounds
+
+# Failures reported in full, each located by a full check_gradients (its first wrong layer).
+LOCATED = 5
 
 
 @dataclass
@@ -34,6 +37,8 @@ class SweepResult:
     naive_seconds_per_network: float | None
     naive_sample: int
     manual_expr: str | None = None  # Python naming the manual, for reproductions
+    # First wrong layer of the first LOCATED failures (full check_gradients on each), by index.
+    first_wrong_layers: dict[int, int | None] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -57,8 +62,9 @@ class SweepResult:
             "checked": self.checked,
             "failed": len(self.failures),
             "failures": [{"case": repr(case), "reason": why,
+                          "first_wrong_layer": self.first_wrong_layers.get(index),
                           "reproduce": case.reproduction(self.manual_expr)}
-                         for case, why in self.failures],
+                         for index, (case, why) in enumerate(self.failures)],
             "networks_per_second": self.rate,
             "seconds": self.seconds,
             "compile_seconds": self.compile_seconds,
@@ -80,8 +86,11 @@ class SweepResult:
                          f"{self.speedup:,.0f}x")
         if self.failures:
             lines.append(f"FAIL: {len(self.failures)} networks disagree; first few:")
-            lines += [f"  {why}\n    reproduce: {case.reproduction(self.manual_expr)}"
-                      for case, why in self.failures[:5]]
+            for index, (case, why) in enumerate(self.failures[:LOCATED]):
+                layer = self.first_wrong_layers.get(index)
+                where = f" (first wrong layer: {layer})" if layer is not None else ""
+                lines.append(f"  {why}{where}\n    reproduce: "
+                             f"{case.reproduction(self.manual_expr)}")
         else:
             lines.append("PASS: every network agrees")
         return "\n".join(lines)
@@ -186,5 +195,8 @@ def run_sweep(n: int, seed: int = 0, dtype: str = "float64", activation: str | N
         sample_rng = np.random.default_rng([seed, 2])
         naive = naive_eager_seconds(
             [random_case(sample_rng, activation, dtype) for _ in range(naive_sample)])
+    # Outside the timing: the full check (with jax.vjp deltas) on the first few failures.
+    located = {index: case.check(manual=manual_for(case.activation)).first_wrong_layer
+               for index, (case, _) in enumerate(failures[:LOCATED])}
     return SweepResult(n, failures, seconds, compile_seconds, naive, naive_sample,
-                       manual_expr=manual_expr)
+                       manual_expr=manual_expr, first_wrong_layers=located)

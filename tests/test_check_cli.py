@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from autodiff.cases import NetworkCase
 from autodiff.cli import main
 
 
@@ -53,6 +54,11 @@ def test_random_sweep_with_a_planted_mistake_fails_with_a_reproduction(capsys):
     namespace: dict = {}
     exec(reproduce.replace("print(", "result = (").replace(".table())", ")"), namespace)
     assert not namespace["result"].passed
+    # The first few failures are located: a sign slip is wrong from the output layer down.
+    located = [(f["first_wrong_layer"], f["case"]) for f in data["failures"][:5]]
+    for layer, case in located:
+        assert layer == len(eval(case, {"NetworkCase": NetworkCase}).sizes) - 1, case
+    assert all(f["first_wrong_layer"] is None for f in data["failures"][5:])
 
 
 @pytest.mark.parametrize(
