@@ -140,7 +140,10 @@ def compiler_accepts(options: tuple[tuple[str, str], ...]) -> bool:
     """Whether this XLA knows these CPU compile options. CPU_OPTIONS names an experimental
     setting that another jaxlib may not have; without it the engine is slower, not wrong."""
     try:
-        jax.jit(lambda v: v + 1, compiler_options=dict(options)).lower(np.float32(0)).compile()
+        # Lowered for a CPU device even where the default backend is a GPU, which would
+        # reject a CPU option and turn the CPU runs of a GPU machine's bench to the slow path.
+        probe = jax.device_put(np.float32(0), jax.devices("cpu")[0])
+        jax.jit(lambda v: v + 1, compiler_options=dict(options)).lower(probe).compile()
     except Exception as error:  # XLA raises its own runtime error type
         if "compile option" not in str(error):
             raise
