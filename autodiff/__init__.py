@@ -12,20 +12,20 @@ import importlib
 from autodiff._version import __version__
 
 _LAZY = {
-    "check_gradients": "autodiff.crosscheck",
-    "CheckResult": "autodiff.report",
-    "BlockReport": "autodiff.report",
-    "forward": "autodiff.network",
-    "cost": "autodiff.network",
-    "grad": "autodiff.network",
-    "output_jacobian": "autodiff.network",
-    "cost_jacobian": "autodiff.network",
-    "train": "autodiff.training",
-    "train_ensemble": "autodiff.ensemble",
+    "check_gradients": "autodiff.check.crosscheck",
+    "CheckResult": "autodiff.core.report",
+    "BlockReport": "autodiff.core.report",
+    "forward": "autodiff.core.network",
+    "cost": "autodiff.core.network",
+    "grad": "autodiff.core.network",
+    "output_jacobian": "autodiff.core.network",
+    "cost_jacobian": "autodiff.core.network",
+    "train": "autodiff.training.engine",
+    "train_ensemble": "autodiff.training.ensemble",
     "grade": "autodiff.grading.grader",
-    "mistakes": "autodiff.mistakes",
-    "strategies": "autodiff.strategies",
-    "plotting": "autodiff.plotting",
+    "mistakes": "autodiff.check.mistakes",
+    "strategies": "autodiff.check.strategies",
+    "plotting": "autodiff.training.plotting",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

@@ -4,7 +4,7 @@ Each iteration computes the gradient of every parameter block, multiplies each b
 gradient by its own scalar factor ``1 + noise * randn()`` and steps the block by
 ``-aggression * factor * gradient``.
 
-The RNG story, shared with ``autodiff.training``: a run is driven by one
+The RNG story, shared with ``autodiff.training.engine``: a run is driven by one
 ``np.random.Generator``. With ``rng = np.random.default_rng(seed)`` the initial network is
 ``init_params(sizes, rng)`` and, after it, the noise is drawn from the same generator as a
 ``(iterations, 2L)`` table of standard normals, row ``i`` for iteration ``i`` and columns in

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from autodiff import bench
 from autodiff.cli import main
+from autodiff.training import bench
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from autodiff.cases import NetworkCase
+from autodiff.check.cases import NetworkCase
 from autodiff.cli import main
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import reference
-from autodiff import network
-from autodiff.crosscheck import check_gradients
+from autodiff.check.crosscheck import check_gradients
+from autodiff.core import network
 
 
 @pytest.fixture(scope="module")

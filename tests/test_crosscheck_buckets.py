@@ -5,9 +5,10 @@ import jax
 import numpy as np
 import pytest
 
-from autodiff import buckets, network
-from autodiff.cases import NetworkCase
-from autodiff.tolerance import error_bounds
+from autodiff.check import buckets
+from autodiff.check.cases import NetworkCase
+from autodiff.core import network
+from autodiff.core.tolerance import error_bounds
 
 CASES = [
     NetworkCase(sizes=(1, 6, 7, 2), batch=100, seed=0),

@@ -12,8 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from autodiff.distributed import initialize_from_env
-from autodiff.ensemble import train_ensemble
+from autodiff.training.distributed import initialize_from_env
+from autodiff.training.ensemble import train_ensemble
 
 TIMEOUT = 120
 MEMBERS, ITERATIONS = 4, 100
@@ -22,8 +22,8 @@ RTOL = 1e-9
 
 FORCED_DEVICES_SCRIPT = f"""
 import json, numpy as np, jax
-from autodiff.distributed import Sharded
-from autodiff.ensemble import train_ensemble
+from autodiff.training.distributed import Sharded
+from autodiff.training.ensemble import train_ensemble
 run = lambda seeds, place: train_ensemble((1, 6, 7, 2), {ITERATIONS}, seeds, dtype="float64",
                                           chunk=64, place=place).final_costs.tolist()
 sharded = Sharded()
@@ -80,7 +80,7 @@ def free_port() -> int:
 def test_two_processes_on_localhost_agree_with_one():
     port = free_port()
     children = [
-        python(["-m", "autodiff.distributed", "--members", str(MEMBERS), "--iterations",
+        python(["-m", "autodiff.training.distributed", "--members", str(MEMBERS), "--iterations",
                 str(ITERATIONS), "--dtype", "float64", "--all"],
                {"BACKPROP_COORDINATOR": f"127.0.0.1:{port}", "BACKPROP_NUM_PROCESSES": "2",
                 "BACKPROP_PROCESS_ID": str(rank), "BACKPROP_INIT_TIMEOUT": "60",

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from test_training_numpy import SEED_SIZES, X, Y
 
-from autodiff.ensemble import stacked_costs, sweep, train_ensemble
-from autodiff.training import train
+from autodiff.training.engine import train
+from autodiff.training.ensemble import stacked_costs, sweep, train_ensemble
 from reference import cost
 from reference.training import TrainingDiverged
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import reference
-from autodiff.crosscheck import check_gradients
-from autodiff.mistakes import MISTAKES, get_mistake
+from autodiff.check.crosscheck import check_gradients
+from autodiff.check.mistakes import MISTAKES, get_mistake
 
 # Widths ≥ 2 everywhere and non-square W3: a transpose slip or a batch-sum slip cannot be
 # invisible (for a batch of one, or a 1-wide layer, some mistakes coincide with the truth).
@@ -48,7 +48,7 @@ def test_mistake_is_caught_and_located(case, name, activation):
 @pytest.mark.parametrize("activation", ["logistic", "tanh"])
 def test_the_unmistaken_student_passes(case, activation):
     # The same student code with no slip must pass: the mistakes are the only difference.
-    from autodiff.mistakes import _student_backprop
+    from autodiff.check.mistakes import _student_backprop
 
     params, x, y = case
     result = check_gradients(

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import reference
-from autodiff import network
-from autodiff.tolerance import error_bounds
+from autodiff.core import network
+from autodiff.core.tolerance import error_bounds
 
 SIZES = [3, 4, 2]
 

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from autodiff import oracles
-from autodiff.cases import NetworkCase
+from autodiff.check import oracles
+from autodiff.check.cases import NetworkCase
 
 Z = [1e-12, 1e-8, 1e-3, 0.01, -0.02, 0.3, -2.0, 20.0, 400.0, -1e5, 1e300]
 

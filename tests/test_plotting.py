@@ -7,7 +7,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from autodiff.plotting import (
+from autodiff.training.plotting import (
     FINAL_ORANGE,
     TARGET_GREEN,
     TRAINING_PINK,

@@ -1,7 +1,7 @@
 """Property-based suite (hypothesis) over depth 1–5, widths 1–16, in/out 1–4, batch 1–256,
 both activations, tiny to saturating weights, float64 and float32, each compared within the
-derived rounding bounds of ``autodiff.tolerance``. JAX runs through the padded buckets of
-``autodiff.buckets`` so that one compile serves every drawn shape. A failure shrinks and
+derived rounding bounds of ``autodiff.core.tolerance``. JAX runs through the padded buckets of
+``autodiff.check.buckets`` so that one compile serves every drawn shape. A failure shrinks and
 prints its case's reproduction (``note``)."""
 
 import functools
@@ -13,12 +13,12 @@ import pytest
 from hypothesis import assume, given, note, settings
 
 import reference
-from autodiff import buckets
-from autodiff.cases import NetworkCase
-from autodiff.mistakes import get_mistake
-from autodiff.strategies import network_cases
-from autodiff.sweep import check_one
-from autodiff.tolerance import F_PRIME_ULPS, error_bounds
+from autodiff.check import buckets
+from autodiff.check.cases import NetworkCase
+from autodiff.check.mistakes import get_mistake
+from autodiff.check.strategies import network_cases
+from autodiff.check.sweep import check_one
+from autodiff.core.tolerance import F_PRIME_ULPS, error_bounds
 
 SMALL = buckets.Bucket(depth=3, width=6, batch=8)  # for the full Jacobians
 NARROW = buckets.Bucket(batch=32)  # for per-example gradients (one pass per example)

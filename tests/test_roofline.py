@@ -2,7 +2,7 @@
 
 import pytest
 
-from autodiff import roofline
+from autodiff.training import roofline
 
 
 def test_parameter_count_of_the_worksheet_network():
@@ -37,7 +37,7 @@ def test_report_states_the_fraction_of_the_bound():
 
 
 def test_bench_table_reports_the_bound_for_gpu_ensembles_only():
-    from autodiff.bench import bandwidth_lines, record
+    from autodiff.training.bench import bandwidth_lines, record
 
     cpu = record("jax-ensemble", "cpu", "float32", 1000, 1024, 2.0, 0.01)
     gpu = record("jax-ensemble", "gpu", "float32", 1000, 16384, 0.5, 0.01)

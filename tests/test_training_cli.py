@@ -64,12 +64,12 @@ def test_bad_usage_exits_2(tmp_path, capsys, options):
 
 @pytest.mark.parametrize("flag", ["--output", "--gif"])
 def test_an_unwritable_picture_path_fails_before_training(tmp_path, capsys, flag, monkeypatch):
-    import autodiff.training
+    import autodiff.training.engine
 
     def must_not_train(*args, **kwargs):
         raise AssertionError("trained before checking the output path")
 
-    monkeypatch.setattr(autodiff.training, "train", must_not_train)
+    monkeypatch.setattr(autodiff.training.engine, "train", must_not_train)
     options = {"--output": str(tmp_path / "x.png"), flag: str(tmp_path / "missing" / "p.png")}
     assert main(["train", "--iterations", "10", *sum(options.items(), ())]) == 2
     assert f"{flag}: the folder of" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from test_training_numpy import SEED_SIZES, X, Y, one_step_error, start
 
-from autodiff.training import resolve_device, train, train_jax
+from autodiff.training.engine import resolve_device, train, train_jax
 from reference import gradients
 from reference.training import TrainingDiverged, noise_factors, train_numpy
 
@@ -145,7 +145,7 @@ HAS_GPU = any(d.platform == "gpu" for d in jax.devices())
 
 @pytest.mark.skipif(not HAS_GPU, reason="no GPU")
 def test_gpu_runs_follow_the_cpu_runs_in_float64():
-    from autodiff.ensemble import train_ensemble
+    from autodiff.training.ensemble import train_ensemble
 
     runs = [train("jax", SEED_SIZES, 200, seed=1, x=X, y=Y, dtype="float64", device=device,
                   chunk=64) for device in ("cpu", "gpu")]
@@ -156,7 +156,7 @@ def test_gpu_runs_follow_the_cpu_runs_in_float64():
 
 
 def test_an_xla_without_the_cpu_option_falls_back_to_the_plain_chunk():
-    from autodiff import training
+    from autodiff.training import engine as training
 
     assert training.compiler_accepts((("xla_cpu_no_such_option_for_this_test", "X"),)) is False
     assert training.compiler_accepts(tuple(training.CPU_OPTIONS.items())) is True

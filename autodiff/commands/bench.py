@@ -1,6 +1,7 @@
 """``backprop bench``: the training engines side by side on the worksheet's network.
 
-Prints a table (or, with ``--json``, a JSON list of records: ``autodiff.bench.RECORD_KEYS``).
+Prints a table (or, with ``--json``, a JSON list of records:
+``autodiff.training.bench.RECORD_KEYS``).
 ``--check`` exits 1 unless the issue's targets hold in this run: numpy ≥ 6× and jax (CPU)
 ≥ 50× the seed engine per iteration, and, at 50,000 iterations or more, the jax run's final
 cost below 0.002.
@@ -39,8 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from autodiff.bench import check_targets, format_table, plan, run_benchmark
     from autodiff.cli import UsageError
+    from autodiff.training.bench import check_targets, format_table, plan, run_benchmark
 
     if not args.engines:
         raise UsageError("--engines: expected at least one of seed, numpy, jax")

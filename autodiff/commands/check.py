@@ -50,7 +50,7 @@ _positive = _integer_at_least(1, "a positive integer")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from autodiff.mistakes import MISTAKES  # NumPy only: keeps --help fast
+    from autodiff.check.mistakes import MISTAKES  # NumPy only: keeps --help fast
     from reference.activations import ACTIVATIONS
 
     parser.add_argument("--sizes", type=_sizes, default=None,
@@ -94,8 +94,8 @@ def _data(args):
 
 
 def _run_single(args) -> int:
-    from autodiff.crosscheck import check_gradients
-    from autodiff.mistakes import get_mistake
+    from autodiff.check.crosscheck import check_gradients
+    from autodiff.check.mistakes import get_mistake
 
     params, x, y = _data(args)
     manual = get_mistake(args.plant, args.activation) if args.plant else None
@@ -104,13 +104,14 @@ def _run_single(args) -> int:
 
 
 def _run_random(args) -> int:
-    from autodiff.mistakes import get_mistake
-    from autodiff.sweep import run_sweep
+    from autodiff.check.mistakes import get_mistake
+    from autodiff.check.sweep import run_sweep
 
     manual_for, manual_expr = None, None
     if args.plant:
         manual_for = lambda act: get_mistake(args.plant, act)  # noqa: E731
-        manual_expr = f"__import__('autodiff.mistakes').mistakes.get_mistake({args.plant!r}, act)"
+        manual_expr = ("__import__('autodiff.check.mistakes').check.mistakes"
+                       f".get_mistake({args.plant!r}, act)")
     result = run_sweep(
         args.random, seed=args.seed, dtype=args.dtype, activation=args.activation,
         manual_for=manual_for, naive_sample=max(args.naive_sample, 0),

@@ -72,7 +72,7 @@ def run(args) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from autodiff.plotting import animate_training, network_curve, plot_training
+    from autodiff.training.plotting import animate_training, network_curve, plot_training
     from reference.heart import training_data
     from reference.training import TrainingDiverged
 
@@ -125,7 +125,7 @@ def _base_record(args) -> dict:
 
 
 def _run_single(args, x, y, on_chunk):
-    from autodiff.training import train
+    from autodiff.training.engine import train
 
     options = {"chunk": max(100, args.iterations // 50)}  # about 50 pink curves
     if args.engine != "seed":
@@ -143,7 +143,7 @@ def _run_single(args, x, y, on_chunk):
 
 
 def _run_ensemble(args, x, y, on_chunk):
-    from autodiff.ensemble import sweep, train_ensemble
+    from autodiff.training.ensemble import sweep, train_ensemble
 
     seeds, aggressions, noises = sweep(range(args.seed, args.seed + args.ensemble),
                                        args.aggression, args.noise)
@@ -151,7 +151,7 @@ def _run_ensemble(args, x, y, on_chunk):
     if args.shard:
         import jax
 
-        from autodiff.distributed import Sharded
+        from autodiff.training.distributed import Sharded
 
         place = Sharded(jax.local_devices(backend=args.device))
     result = train_ensemble(args.sizes, args.iterations, seeds, aggressions, noises, x, y,

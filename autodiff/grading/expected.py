@@ -36,7 +36,7 @@ def _jitted_gradient():
     import jax
     import jax.numpy as jnp
 
-    from autodiff.network import forward
+    from autodiff.core.network import forward
 
     def masked_cost(params, x, y, weight, n_examples):
         residual = forward(params, x, "logistic") - y

@@ -25,8 +25,9 @@ import numpy as np
 from IPython.display import Image, display
 
 import reference
-from autodiff import check_gradients, network, train
-from autodiff.plotting import network_curve, plot_training
+from autodiff import check_gradients, train
+from autodiff.core import network
+from autodiff.training.plotting import network_curve, plot_training
 from reference import worksheet
 
 np.set_printoptions(precision=6, linewidth=110)
@@ -182,7 +183,7 @@ worksheet.set_params(params)  # put the worksheet's own network back
 # The worksheet trains by noisy steepest descent: every iteration computes all six Jacobians,
 # multiplies each by its own random factor $1 + \text{noise} \cdot r$ with $r \sim
 # \mathcal{N}(0, 1)$, and steps each parameter by $-\text{aggression}$ times its noisy
-# Jacobian (aggression 7, noise 1). `autodiff.train` runs this loop with three engines that
+# Jacobian (aggression 7, noise 1). `autodiff.training.train` runs this loop with three engines that
 # share one random stream, so one seed gives the same run on each, up to rounding:
 #
 # * `seed` — the worksheet's loop as written: six `J_*`, each re-running the forward pass;

@@ -27,9 +27,9 @@ import numpy as np
 from hypothesis import Phase, given, settings
 
 from autodiff import check_gradients
-from autodiff.mistakes import MISTAKES, get_mistake
-from autodiff.strategies import NetworkCase, network_cases
-from autodiff.tolerance import error_bounds
+from autodiff.check.mistakes import MISTAKES, get_mistake
+from autodiff.check.strategies import NetworkCase, network_cases
+from autodiff.core.tolerance import error_bounds
 
 # %% [markdown]
 # Here is a hand-written gradient of the kind you may have: one forward pass that keeps the
@@ -163,7 +163,7 @@ print(f"\nwrong blocks: {report.failing_blocks}; first wrong layer: {report.firs
 # the number format's **unit roundoff** $u$ (half the gap between 1 and the next number:
 # $1.1 \times 10^{-16}$ in float64, $6.0 \times 10^{-8}$ in float32) and on the network:
 # sums over more terms, larger weights and longer chains accumulate more. `check_gradients`
-# does not guess a tolerance such as `1e-6`; `autodiff.tolerance.error_bounds` **derives**
+# does not guess a tolerance such as `1e-6`; `autodiff.core.tolerance.error_bounds` **derives**
 # one bound per element by following the rounding of every step of the forward and backward
 # passes. Here are the bounds for our network, in both formats:
 

@@ -1,11 +1,11 @@
 """Hypothesis strategies for networks, so anyone can property-test their own gradients.
 
-Every strategy draws ``autodiff.cases.NetworkCase`` values (or their parts): a case is a few
+Every strategy draws ``autodiff.check.cases.NetworkCase`` values (or their parts): a case is a few
 numbers that rebuild params, inputs and targets, so a failure shrinks to a small network and
 its repr is a runnable reproduction. Typical use::
 
     from hypothesis import given
-    from autodiff.strategies import network_cases
+    from autodiff.check.strategies import network_cases
 
     @given(network_cases())
     def test_my_gradient(case):
@@ -18,8 +18,8 @@ import math
 
 from hypothesis import strategies as st
 
-from autodiff.cases import MAX_BATCH, MAX_DEPTH, MAX_IO, MAX_SCALE, MAX_WIDTH, MIN_SCALE
-from autodiff.cases import NetworkCase as NetworkCase  # re-exported for users
+from autodiff.check.cases import MAX_BATCH, MAX_DEPTH, MAX_IO, MAX_SCALE, MAX_WIDTH, MIN_SCALE
+from autodiff.check.cases import NetworkCase as NetworkCase  # re-exported for users
 from reference.activations import ACTIVATIONS
 
 ACTIVATION_NAMES = tuple(ACTIVATIONS)

@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from autodiff.network import activation_fn
+from autodiff.core.network import activation_fn
 from reference.backprop import cost as reference_cost
 from reference.training import (
     Callback,

@@ -3,7 +3,7 @@
 ``Sharded`` lays a 1-D ``jax.sharding.Mesh`` (axis ``"ensemble"``) over the devices and gives
 each device an equal block of members; the data and the shared scalars are replicated.
 Members never talk to each other, so the compiled chunk needs no communication, and each
-member's noise depends only on its seed (``autodiff.ensemble``): a sharded run equals the
+member's noise depends only on its seed (``autodiff.training.ensemble``): a sharded run equals the
 single-device run member by member.
 
 Several hosts (or processes): every process runs the same program after
@@ -16,7 +16,7 @@ Several hosts (or processes): every process runs the same program after
 
 Then ``jax.devices()`` lists every process's devices, each process fills only its own shards
 (``jax.make_array_from_callback``) and results are gathered to all processes. The command
-``python -m autodiff.distributed`` runs a sharded ensemble this way and prints JSON.
+``python -m autodiff.training.distributed`` runs a sharded ensemble this way and prints JSON.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def initialize_from_env(environ=None) -> bool:
 
 
 class Sharded:
-    """Placement for ``autodiff.ensemble.train_ensemble``: K-leading arrays split over
+    """Placement for ``autodiff.training.ensemble.train_ensemble``: K-leading arrays split over
     ``devices`` (default: every device of every process), everything else replicated."""
 
     def __init__(self, devices=None):
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run a sharded ensemble on the heart (joining a multi-process run if the environment
     says so) and print ``{"processes", "devices", "final_costs"}`` as JSON from process 0, or
     from every process with ``--all``."""
-    parser = argparse.ArgumentParser(prog="python -m autodiff.distributed")
+    parser = argparse.ArgumentParser(prog="python -m autodiff.training.distributed")
     parser.add_argument("--members", type=int, default=8)
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--sizes", type=comma_list(int, "integers"), default=[1, 6, 7, 2])
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="print from every process")
     args = parser.parse_args(argv)
     initialize_from_env()
-    from autodiff.ensemble import train_ensemble
+    from autodiff.training.ensemble import train_ensemble
 
     result = train_ensemble(args.sizes, args.iterations,
                             seeds=range(args.members), dtype=args.dtype, chunk=250,

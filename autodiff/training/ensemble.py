@@ -5,8 +5,8 @@ Member ``k`` has its own seed, aggression and noise (a sweep is just a grid of t
 the same network a single run with that seed starts from — and its noise is drawn on the
 device: iteration ``i`` uses ``jax.random.normal(fold_in(PRNGKey(seed_k), i), (2L,))``. The
 noise therefore depends only on ``(seed_k, i)``: not on K, the member's position, the chunk
-size or how the ensemble axis is sharded over devices (``autodiff.distributed``). Drawing it
-on the device keeps the host out of the loop when K is in the thousands.
+size or how the ensemble axis is sharded over devices (``autodiff.training.distributed``).
+Drawing it on the device keeps the host out of the loop when K is in the thousands.
 
 A member whose cost turns NaN/inf is marked diverged (``diverged_at``) and the others go on;
 ``TrainingDiverged`` is raised only when every member diverged.
@@ -23,8 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from autodiff.network import activation_fn
-from autodiff.training import (
+from autodiff.core.network import activation_fn
+from autodiff.training.engine import (
     augment,
     augmented_cost,
     check_dtype,
@@ -142,7 +142,7 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
                    unroll: int = 2, place=None, callback=None) -> EnsembleResult:
     """Train ``K = len(seeds)`` networks; ``aggressions``/``noises`` are scalars or length-K.
     ``place`` puts host arrays on devices (default ``SingleDevice(device)``;
-    ``autodiff.distributed.Sharded`` spreads the K axis over a mesh).
+    ``autodiff.training.distributed.Sharded`` spreads the K axis over a mesh).
     ``callback(done, costs (K,), best)`` runs between chunks; ``best()`` fetches the network
     of the member with the lowest cost so far."""
     seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
@@ -206,7 +206,7 @@ def stacked_costs(params, x, y, activation: str = "logistic") -> np.ndarray:
 
 class SingleDevice:
     """Placement of the ensemble on one device: ``shard`` and ``replicate`` both copy there.
-    ``autodiff.distributed.Sharded`` has the same two methods for a mesh of devices."""
+    ``autodiff.training.distributed.Sharded`` has the same two methods for a mesh of devices."""
 
     def __init__(self, device):
         self.device = device

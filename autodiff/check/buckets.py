@@ -10,7 +10,7 @@ weights and ``batch`` example columns — with masks that make the padding inert
 * a padded layer (beyond the network's depth) passes its input through unchanged.
 
 So every real entry of the padded gradient is the real gradient plus exact zeros (the only
-difference is the order XLA sums in, a rounding matter covered by ``autodiff.tolerance``),
+difference is the order XLA sums in, a rounding matter covered by ``autodiff.core.tolerance``),
 and every padded entry is exactly 0. ``jax.vmap`` then checks a chunk of networks per call,
 and the compiled function is cached per (bucket, chunk, activation, dtype): a new shape
 costs nothing once its bucket exists.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autodiff.cases import MAX_BATCH, MAX_DEPTH, MAX_WIDTH
+from autodiff.check.cases import MAX_BATCH, MAX_DEPTH, MAX_WIDTH
 from reference.backprop import layer_widths
 
 
@@ -80,7 +80,7 @@ def padded_forward(Ws, bs, arrays, activation: str):
     padded columns hold whatever the zero inputs produce (the cost masks them out)."""
     import jax.numpy as jnp
 
-    from autodiff.network import activation_fn
+    from autodiff.core.network import activation_fn
 
     f = activation_fn(activation)
     a = arrays["x"]

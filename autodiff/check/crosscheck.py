@@ -1,11 +1,11 @@
 """The cross-check engine: a hand-derived gradient against ``jax.grad`` and a third opinion.
 
 ``check_gradients`` compares, for every parameter block ``W1, b1, …, WL, bL``, three
-opinions of ``dC/dparams`` for the project's network (see ``autodiff.network``):
+opinions of ``dC/dparams`` for the project's network (see ``autodiff.core.network``):
 the *manual* one (``reference.gradients`` or a user function ``manual(params, x, y)``),
-``jax.grad`` (reverse-mode autodiff) and the complex-step derivative of ``autodiff.oracles``
+``jax.grad`` (reverse-mode autodiff) and the complex-step derivative of ``autodiff.check.oracles``
 (which shares no code with either). Each pair must agree within the rounding bounds of
-``autodiff.tolerance``. When a block disagrees, the first wrong layer is located by
+``autodiff.core.tolerance``. When a block disagrees, the first wrong layer is located by
 comparing the hand deltas with ``jax.vjp`` (see ``first_wrong_layer``).
 """
 
@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import reference
-from autodiff import oracles
-from autodiff.report import BlockReport, CheckResult, block_names
-from autodiff.tolerance import error_bounds, saturated_layers
+from autodiff.check import oracles
+from autodiff.core.report import BlockReport, CheckResult, block_names
+from autodiff.core.tolerance import error_bounds, saturated_layers
 from reference.activations import get_activation
 from reference.backprop import layer_widths
 
@@ -87,7 +87,7 @@ def _as_blocks(grads, params, who: str) -> tuple[list[np.ndarray | None], list[s
 def _jax_gradient(params, x, y, activation: str) -> list[np.ndarray]:
     import jax
 
-    from autodiff import network
+    from autodiff.core import network
 
     with jax.enable_x64(True):  # keeps float64 inputs in float64; float32 stay float32
         grads = jax.jit(network.grad, static_argnames="activation")(
@@ -189,14 +189,14 @@ def first_wrong_layer(params, x, y, activation, manual: Manual, result: CheckRes
     """The 1-based layer where the hand backward pass first goes wrong, walking down from L.
 
     The hand deltas are read off the manual itself: on a batch of one example, ``dC/db_l``
-    *is* ``δ_l``. The true ones come from ``jax.vjp`` (``autodiff.network.deltas``); on the
+    *is* ``δ_l``. The true ones come from ``jax.vjp`` (``autodiff.core.network.deltas``); on the
     batch, ``δ_l`` of example k is ``1/N`` of its single-example value. If every delta
     agrees, the mistake is in assembling ``dW``/``db`` from them (a missing ``1/N``, a bias
     not summed), and the answer is the highest layer with a failing block.
     """
     import jax
 
-    from autodiff import network
+    from autodiff.core import network
 
     failing = [index // 2 + 1 for index, block in enumerate(result.blocks)
                if block.status == "fail"]

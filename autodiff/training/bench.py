@@ -44,7 +44,7 @@ def record(engine: str, device: str, dtype: str, iterations: int, ensemble: int,
 
 def _single(engine: str, dtype: str, device: str):
     """A zero-argument callable running one engine for ``iterations``; returns (seconds, cost)."""
-    from autodiff.training import train
+    from autodiff.training.engine import train
 
     options = {"dtype": dtype, "device": device} if engine == "jax" else {}
 
@@ -57,7 +57,7 @@ def _single(engine: str, dtype: str, device: str):
 
 
 def _ensemble(k: int, dtype: str, device: str):
-    from autodiff.ensemble import train_ensemble
+    from autodiff.training.ensemble import train_ensemble
 
     def go(iterations: int, chunk: int):
         start = time.perf_counter()
@@ -144,8 +144,8 @@ def format_table(records: list[dict]) -> str:
 
 def bandwidth_lines(records: list[dict], device_kind: str | None = None) -> list[str]:
     """For each GPU ensemble record, its distance from the memory-bandwidth bound
-    (``autodiff.roofline``); ``device_kind`` defaults to the first GPU's."""
-    from autodiff import roofline
+    (``autodiff.training.roofline``); ``device_kind`` defaults to the first GPU's."""
+    from autodiff.training import roofline
 
     gpu_records = [r for r in records if r["engine"] == "jax-ensemble" and r["device"] == "gpu"]
     if not gpu_records:

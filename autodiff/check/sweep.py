@@ -1,11 +1,11 @@
 """``backprop check --random N``: check many random networks cheaply, and measure how cheaply.
 
 Each network gets three opinions, as in ``check_gradients``: the manual gradient (NumPy),
-``jax.grad`` through the padded, vmapped, compiled fast path of ``autodiff.buckets``, and a
+``jax.grad`` through the padded, vmapped, compiled fast path of ``autodiff.check.buckets``, and a
 complex-step *directional* derivative per block along a random direction (2L complex forward
 passes instead of one per parameter). Manual and ``jax.grad`` must agree element by element,
 and both must agree with the third opinion along its direction, all within the rounding
-bounds of ``autodiff.tolerance``. The rate of this full check is measured side by side with
+bounds of ``autodiff.core.tolerance``. The rate of this full check is measured side by side with
 naive eager ``jax.grad`` on a sample of the same, never-seen shapes.
 """
 
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autodiff import buckets, oracles
-from autodiff.cases import NetworkCase, random_case
-from autodiff.crosscheck import default_manual
-from autodiff.tolerance import error_bounds
+from autodiff.check import buckets, oracles
+from autodiff.check.cases import NetworkCase, random_case
+from autodiff.check.crosscheck import default_manual
+from autodiff.core.tolerance import error_bounds
 
 # Failures reported in full, each located by a full check_gradients (its first wrong layer).
 LOCATED = 5
@@ -129,7 +129,7 @@ def naive_eager_seconds(cases: list[NetworkCase]) -> float:
     """Seconds per network of plain eager ``jax.grad`` (no jit, no padding) on ``cases``."""
     import jax
 
-    from autodiff import network
+    from autodiff.core import network
 
     start = time.perf_counter()
     with jax.enable_x64(True):
@@ -144,7 +144,7 @@ def run_sweep(n: int, seed: int = 0, dtype: str = "float64", activation: str | N
               manual_for: Callable[[str], Callable] | None = None, naive_sample: int = 3,
               chunk: int = 128, progress: bool = False,
               manual_expr: str | None = None) -> SweepResult:
-    """Check ``n`` random networks (``autodiff.cases.random_case``) drawn from ``seed``.
+    """Check ``n`` random networks (``autodiff.check.cases.random_case``) drawn from ``seed``.
 
     ``manual_for(activation)`` gives the manual gradient function (default
     ``reference.gradients``). ``naive_sample`` networks are also timed with eager

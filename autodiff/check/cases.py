@@ -13,6 +13,8 @@ import numpy as np
 import reference
 from reference.activations import ACTIVATIONS
 
+_IMPORT = "from autodiff.check.cases import NetworkCase"  # the reproduction snippets' first line
+
 # Widths and depths of the random sweep and of the property suite (issue 3, item 3).
 MAX_DEPTH, MAX_WIDTH, MAX_IO, MAX_BATCH = 5, 16, 4, 256
 # Weight scales from "tiny" (the network is nearly linear, gradients near 1e-3 of their usual
@@ -47,8 +49,8 @@ class NetworkCase:
         return [(W.astype(cast), b.astype(cast)) for W, b in params], x.astype(cast), y.astype(cast)
 
     def check(self, manual=None, **options):
-        """``autodiff.crosscheck.check_gradients`` on this case."""
-        from autodiff.crosscheck import check_gradients
+        """``autodiff.check.crosscheck.check_gradients`` on this case."""
+        from autodiff.check.crosscheck import check_gradients
 
         params, x, y = self.build()
         return check_gradients(params, x, y, self.activation, manual=manual, dtype=self.dtype,
@@ -62,8 +64,8 @@ class NetworkCase:
         """Python that rebuilds and re-checks this case; ``manual_expr`` is Python for the
         manual gradient (in which ``act`` names the case's activation), default the reference."""
         if manual_expr is None:
-            return f"from autodiff.cases import NetworkCase; print({self!r}.check().table())"
-        return (f"from autodiff.cases import NetworkCase; case = {self!r}; act = case.activation;"
+            return f"{_IMPORT}; print({self!r}.check().table())"
+        return (f"{_IMPORT}; case = {self!r}; act = case.activation;"
                 f" print(case.check(manual={manual_expr}).table())")
 
 
