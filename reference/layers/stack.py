@@ -29,7 +29,7 @@ Params = list[tuple[np.ndarray, ...]]
 
 
 def _options(layer: Layer, given: dict) -> tuple[tuple[str, object], ...]:
-    allowed = {**layer.role.options, **layer.keywords}
+    allowed = {**layer.keywords, **layer.role.options}  # a stack's defaults win
     allowed.pop("running", None)  # running statistics are state, kept outside the stack
     unknown = sorted(set(given) - set(allowed))
     if unknown:

@@ -1,0 +1,180 @@
+"""A stack's hand gradients against ``jax.grad``, and the first wrong layer found by feeding
+each layer's hand backward the true upstream gradient.
+
+``check_stack`` runs the stack's hand forward and backward (``reference.layers.stack``) in the
+checked dtype and compares every parameter gradient, and the input's, with ``jax.grad`` of the
+same forward code (``autodiff.core.layers``), within the rounding-probe tolerance of
+``autodiff.check.layer_check``. Then, layer by layer from the loss down, it hands each layer's
+own backward the *true* gradient at its output (``jax.vjp`` of everything above it) at its
+inputs, and compares what comes out with ``jax.vjp`` of that layer alone. A correct layer
+passes this whatever the layers above it do wrong, so the first one that fails, walking down
+from the loss, is where the hand backprop first goes wrong.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from autodiff.check.layer_check import compare, compare_all, resolve_dtype
+from autodiff.check.layer_report import KINK, LayerResult, StackResult
+from autodiff.core.layers import (
+    cast,
+    is_differentiable,
+    layer_grads,
+    stack_grads,
+    takes_gradient,
+)
+from reference.layers import LAYERS, Layer, Stack
+from reference.layers import stack as stacks
+from reference.layers.catalog import IDS, IMAGES
+
+
+@functools.lru_cache(maxsize=256)
+def _below(stack: Stack, counts: tuple[int, ...]):
+    """``f(x, *flat_params)``: the input of layer ``len(counts)`` as the layers below compute
+    it, ``counts`` being how many parameters each of them owns."""
+
+    def forward(x, *flat):
+        a, at = x, 0
+        for (layer, options), n_params in zip(stack.body, counts, strict=False):
+            a = layer.stack_forward(a, flat[at:at + n_params], options)
+            at += n_params
+        return a
+
+    return forward
+
+
+def ignored_below(stack: Stack, index: int, x, params) -> np.ndarray:
+    """Where the layers below layer ``index`` ignore its input gradient: the entries of its
+    input on which nothing below depends (a zero row of their Jacobian, as for a ReLU at 0)."""
+    import jax
+
+    below = _below(stack, tuple(len(layer) for layer in params[:index]))
+    args = cast((x, *[p for layer in params[:index] for p in layer]), np.float64)
+    differentiable = [i for i, a in enumerate(args) if is_differentiable(a)]
+
+    def of_floats(*floats):
+        full = list(args)
+        for i, value in zip(differentiable, floats, strict=True):
+            full[i] = value
+        return below(*full)
+
+    with jax.enable_x64(True):
+        jacobians = jax.jacrev(of_floats, argnums=tuple(range(len(differentiable))))(
+            *[args[i] for i in differentiable])
+    shape = np.shape(jacobians[0])[:np.ndim(jacobians[0]) - np.ndim(args[differentiable[0]])]
+    used = np.zeros(shape, bool)
+    for jacobian, i in zip(jacobians, differentiable, strict=True):
+        axes = tuple(range(len(shape), len(shape) + np.ndim(args[i])))
+        used |= np.any(np.asarray(jacobian) != 0, axis=axes)
+    return ~used
+
+
+def _at_a_kink(block, stack, index, activations, params, hand, truth, bound, dtype):
+    """A failing ``dinput`` passes if it agrees wherever the layers below use it: it differs
+    only at a kink, as at max-pool ties among ReLU zeros, where the hand and JAX pick
+    different, equally valid subgradients."""
+    ignored = ignored_below(stack, index, activations[0], params)
+    used = compare(block.name, np.where(ignored, 0.0, hand), np.where(ignored, 0.0, truth),
+                   bound, dtype)
+    if used.status == "fail" or not np.any(ignored):
+        return block
+    used.note = (f"differs from jax.vjp only where the layers below ignore it: {KINK} "
+                 "(ties in a max, ReLU at 0), where both are valid subgradients")
+    return used
+
+
+def param_names(layer: Layer, n_params: int) -> tuple[str, ...]:
+    """The names of a layer's ``n_params`` parameters in a stack (the arguments after its input)."""
+    return (layer.grads[1:] if layer.role.input_grad else layer.grads)[:n_params]
+
+
+def _name_of(function, default: str = "hand") -> str:
+    return getattr(function, "__name__", default) if function is not None else default
+
+
+def _local(index, stack, activations, params, upstream, target, backwards, dtype,
+           truth, bounds) -> LayerResult:
+    """Layer ``index``'s hand backward, fed the true ``upstream``, against ``jax.vjp`` of it."""
+    name, options = stack.layers[index]
+    layer = LAYERS[name]
+    replacement = backwards.get(index, backwards.get(name))
+    if layer.kind == "loss":
+        hand = (replacement or layer.backward)(np.ones((), dtype), activations[-1], target)
+        names = tuple(f"d{g}" for g in layer.grads)
+    else:
+        hand = layer.stack_backward(upstream, activations[index],
+                                    tuple(params[index]), dict(options), replacement)
+        names = (("dinput",) if layer.role.input_grad else ()) + tuple(
+            f"d{g}" for g in param_names(layer, len(params[index])))
+    blocks = compare_all(names, hand, truth, bounds, dtype)
+    if layer.kind != "loss" and index > 0 and blocks[0].status == "fail" and not blocks[0].note:
+        blocks[0] = _at_a_kink(blocks[0], stack, index, activations, params, hand[0], truth[0],
+                               bounds[0], dtype)
+    return LayerResult(name, blocks, dtype.name, _name_of(replacement), index + 1)
+
+
+def check_stack(stack: Stack | str, params=None, x=None, target=None, *, backwards=None,
+                dtype=None, seed: int = 0, scale: float = 1.0) -> StackResult:
+    """Check the hand gradients of ``stack`` (a ``Stack`` or its text) against ``jax.grad``.
+
+    Without ``params``, ``x`` and ``target``, they are drawn from ``seed`` (weights times
+    ``scale``). ``backwards`` maps layer names (or 0-based indices) to replacement backwards,
+    as ``reference.layers.gradients`` takes them. ``dtype`` defaults to float64.
+    """
+    stack = Stack.parse(stack) if isinstance(stack, str) else stack
+    dtype = resolve_dtype(dtype or "float64")
+    backwards = backwards or {}
+    if params is None:
+        params, x, target = stacks.init(stack, seed, dtype, scale)
+    params = [cast(tuple(p), dtype) for p in params]
+    x, target = cast(x, dtype), cast(target, dtype)
+
+    activations = stacks.outputs(stack, params, x)
+    hand, hand_upstream = stacks.backward(stack, params, activations, target, backwards)
+    (loss, truth, truth_dx, upstream), (_, bounds, bound_dx, _) = stack_grads(
+        stack, params, x, target)
+
+    blocks = []
+    for index, (layer, _) in enumerate(stack.body):
+        names = param_names(layer, len(params[index]))
+        for pname, h, t, b in zip(names, hand[index], truth[index], bounds[index], strict=True):
+            blocks.append(compare(f"{index + 1}:{layer.name}.{pname}", h, t, b, dtype))
+    if takes_gradient(stack):
+        first, options = stack.body[0]
+        replacement = backwards.get(0, backwards.get(first.name))
+        hand_dx = first.stack_backward(hand_upstream[0], x, tuple(params[0]), options,
+                                       replacement)[0]
+        blocks.append(compare("input", hand_dx, truth_dx, bound_dx, dtype))
+
+    # Each layer's hand backward gets the true upstream gradient rounded to the dtype, and so
+    # does its jax.vjp: both see the same numbers.
+    upstream = [cast(u, dtype) for u in upstream]
+    local = layer_grads(stack, activations, params, upstream, target)
+    upstream = [*upstream, None]  # the loss is fed dloss = 1
+    layers = [_local(index, stack, activations, params, upstream[index], target, backwards,
+                     dtype, *local[index])
+              for index in reversed(range(len(stack.layers)))]
+    replaced = sorted({_name_of(b) for b in backwards.values()})
+    return StackResult(stack.describe(), blocks, layers, dtype.name, loss,
+                       ", ".join(replaced) or "hand")
+
+
+def stack_around(name: str, options: dict | None = None) -> Stack:
+    """A small stack with layer ``name`` in its middle, where a mistake in its backward shows in
+    the gradients of the layers below and above it: dense layers around a layer that takes
+    columns, convolutions around one that takes images, a dense layer below a loss."""
+    if name not in LAYERS:
+        raise ValueError(f"layer: unknown name {name!r}; expected one of {list(LAYERS)}")
+    layer = LAYERS[name]
+    item = (name, dict(options or {}))
+    if layer.kind == "loss":
+        return Stack.build(["dense", "tanh", ("dense", {"units": 3}), item])
+    if layer.role.takes == IDS:
+        return Stack.build([item, "tanh", ("dense", {"units": 3}), "softmax_cross_entropy"])
+    if layer.role.takes == IMAGES:
+        return Stack.build([("conv2d", {"filters": 3}), "tanh", item, ("dense", {"units": 3}),
+                            "softmax_cross_entropy"])
+    return Stack.build(["dense", "tanh", item, ("dense", {"units": 3}), "squared_error"])
