@@ -58,7 +58,8 @@ def test_the_planted_sheets_cover_every_diagnosis_of_the_issue():
     assert planted >= {
         "wrong_sigma", "wrong_d_sigma", "wrong_network_function", "sigma_prime_wrong_layer",
         "wrong_activation", "ignores_x", "weight_not_transposed", "sigma_prime_approximated",
-        "bias_like_weight", "unrecognised", "sign", "missing_1/N"}
+        "bias_like_weight", "unrecognised", "sign", "missing_1/N", "close_not_equal", "zeros",
+        "constant_factor", "ignores_y", "worksheet_data"}
 
 
 def _helper_texts(texts: set[str], sheet: str) -> None:

@@ -1,12 +1,19 @@
-"""Name the mistake behind a failing Jacobian, when its result is a known wrong formula.
+"""Name the mistake behind a failing Jacobian, as precisely as the evidence allows.
 
-The matching is ``autodiff.core.diagnose``'s (a sign, a factor, 1/N, a transpose … and their
-combinations); this module adds the worksheet's candidates: the block's Jacobian computed
-with one mistake a student makes (a σ' dropped or moved, a sum over the wrong axis …). A
-diagnosis stands when it holds on the failing case and on fresh random cases of the same
-widths (one with a different batch size, to tell "off by 2" from "missing 1/N" at N = 2).
-Two behavioural checks complete it: passing at the worksheet's batch size N = 100, or at its
-widths 6 and 7, while failing elsewhere. Diagnoses are ``(key, text)``.
+1. **Known formulas.** ``autodiff.core.diagnose`` matches the result against the right
+   Jacobian under array-level slips (sign, 2, ½, N, 1/N, a transpose … and their
+   combinations) and against ``worksheet_candidates``: the chain-rule slips of
+   ``autodiff.core.slips`` and dividing by the worksheet's 100. When a helper of the
+   submission is wrong (``grading.helpers``), the right formula computed through the
+   submission's own helpers is one more candidate: if it matches, the helper is the mistake.
+2. **Confirmation.** The function is called on fresh random cases of the same widths, wider by
+   one, and with batches N + 1 and N + 2; a diagnosis stands when it matched on some case and
+   on every case where it could show (``visible_keys``: a 1/N cannot show at N = 1).
+3. **Behaviour.** Passing at the worksheet's batch size or widths only; and, when nothing else
+   is recognised, ``grading.behaviours`` (an argument ignored, σ' approximated), else a
+   diagnosis that says no pattern was recognised, with the ratio and difference.
+
+Wrong helpers are named on every failing function. Diagnoses are ``(key, text)`` pairs.
 """
 
 from __future__ import annotations
@@ -133,8 +140,6 @@ def diagnose(grader, name: str, case: Case, failure: Failure) -> list[Diagnosis]
         width = max(n1, n2, 2)
         confirming.insert(0, random_case(width, width, case.batch, rng))
     for other in confirming:
-        if evidence and not evidence[0][0]:
-            break  # no known slip explains the first result: nothing to confirm
         other_failure = grader.check(name, other)
         if other_failure is None or other_failure.got is None:
             continue  # no evidence either way
