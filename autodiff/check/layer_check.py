@@ -29,6 +29,7 @@ from autodiff.check.layer_report import LayerResult
 from autodiff.core.layers import cast, vjp_bounded
 from autodiff.core.report import BlockReport
 from reference.layers import LAYERS, Draw, Layer
+from reference.layers.catalog import IDS, IMAGES
 
 HEADROOM = 4
 DTYPES = ("float64", "float32")
@@ -76,6 +77,48 @@ def compare_all(names, hand, truth, bounds, dtype) -> list[BlockReport]:
     return rows
 
 
+def examples(layer: Layer, first_arg) -> int | None:
+    """The batch size N of a layer's first argument (for naming a missing or extra 1/N)."""
+    shape = np.shape(first_arg)
+    if layer.role.takes in (IMAGES, IDS):
+        return shape[0] if shape else None
+    return shape[-1] if len(shape) >= 2 else None
+
+
+def diagnose(layer: Layer, blocks: list[BlockReport], hand, truth, bounds, dtype,
+             run_backward, batch: int | None) -> dict[str, str]:
+    """For each failing gradient, what the mistake looks like: a sign, a factor (2, N, 1/N), a
+    transpose (``autodiff.core.diagnose``) or one of the layer's classic slips
+    (``autodiff.check.layer_mistakes``), each run on the same inputs as a candidate.
+    ``run_backward(backward)`` runs a backward of the layer's signature on those inputs."""
+    from autodiff.check.layer_mistakes import LAYER_MISTAKES
+    from autodiff.core import diagnose as engine
+
+    failing = [i for i, block in enumerate(blocks) if block.status == "fail"
+               and i < len(hand) and hand[i] is not None and np.size(hand[i]) == np.size(truth[i])]
+    if not failing:
+        return {}
+    candidates: list[list] = [[] for _ in blocks]
+    for mistake in LAYER_MISTAKES.values():
+        if mistake.layer != layer.name:
+            continue
+        try:
+            outputs = run_backward(mistake)
+        except (ValueError, TypeError, IndexError):  # the slip needs other shapes
+            continue
+        for i, value in enumerate(outputs[:len(blocks)]):
+            candidates[i].append(engine.Candidate(mistake.name, f"{mistake.name}: "
+                                                  f"{mistake.description}", np.asarray(value),
+                                                  exact_shape=True))
+    found = {}
+    for i in failing:
+        named = engine.diagnose(truth[i], np.asarray(hand[i], np.float64),
+                                tolerance(bounds[i], dtype), batch=batch,
+                                candidates=candidates[i])
+        found[blocks[i].name] = "; ".join(d.text for d in named)
+    return found
+
+
 def random_like(out, rng: np.random.Generator, dtype):
     """A random upstream gradient shaped like ``out`` (a tuple for a tuple output): a uniform
     one would hide the batch-norm and softmax paths that sum ``dout`` away."""
@@ -110,5 +153,8 @@ def check_layer(layer: str | Layer, args: tuple | None = None, options: dict | N
     truth, bounds = vjp_bounded(layer.forward, args, dout, options)
     names = tuple(f"d{name}" for name in layer.grads)
     blocks = compare_all(names, hand, truth, bounds, dtype)
+    hand = tuple(hand) if isinstance(hand, (tuple, list)) else (hand,)
+    found = diagnose(layer, blocks, hand, truth, bounds, dtype,
+                     lambda b: b(cast(dout, dtype), *args, **options), examples(layer, args[0]))
     return LayerResult(layer.name, blocks, dtype.name,
-                       getattr(backward, "__name__", repr(backward)))
+                       getattr(backward, "__name__", repr(backward)), diagnosis=found)

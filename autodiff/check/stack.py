@@ -17,7 +17,7 @@ import functools
 
 import numpy as np
 
-from autodiff.check.layer_check import compare, compare_all, resolve_dtype
+from autodiff.check.layer_check import compare, compare_all, diagnose, examples, resolve_dtype
 from autodiff.check.layer_report import KINK, LayerResult, StackResult
 from autodiff.core.layers import (
     cast,
@@ -113,7 +113,19 @@ def _local(index, stack, activations, params, upstream, target, backwards, dtype
     if layer.kind != "loss" and index > 0 and blocks[0].status == "fail" and not blocks[0].note:
         blocks[0] = _at_a_kink(blocks[0], stack, index, activations, params, hand[0], truth[0],
                                bounds[0], dtype)
-    return LayerResult(name, blocks, dtype.name, _name_of(replacement), index + 1)
+    if layer.kind == "loss":
+        def run(backward):
+            return backward(np.ones((), dtype), activations[-1], target)
+    else:
+        def run(backward):
+            return layer.stack_backward(upstream, activations[index], tuple(params[index]),
+                                        dict(options), backward)
+    hand = tuple(hand) if isinstance(hand, (tuple, list)) else (hand,)
+    found = diagnose(layer, blocks, hand, truth, bounds, dtype, run,
+                     examples(layer, activations[index] if layer.kind != "loss"
+                              else activations[-1]))
+    return LayerResult(name, blocks, dtype.name, _name_of(replacement), index + 1,
+                       diagnosis=found)
 
 
 def check_stack(stack: Stack | str, params=None, x=None, target=None, *, backwards=None,
