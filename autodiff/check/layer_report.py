@@ -68,8 +68,14 @@ class LayerResult:
         verdict = ("PASS: the hand backward agrees with jax.vjp" if self.passed else
                    f"FAIL: {self.label}'s backward is wrong in {', '.join(self.failing)}")
         lines = [f"{self.label}, {self.dtype}, backward = {self.backward_name}", verdict]
-        lines += [f"  {name}: {text}" for name, text in self.diagnosis.items()]
-        return "\n".join(lines)
+        return "\n".join(lines + self.diagnosis_lines())
+
+    def diagnosis_lines(self) -> list[str]:
+        """``  dx, dW: <diagnosis>``: gradients with the same diagnosis on one line."""
+        by_text: dict[str, list[str]] = {}
+        for name, text in self.diagnosis.items():
+            by_text.setdefault(text, []).append(name)
+        return [f"  {', '.join(names)}: {text}" for text, names in by_text.items()]
 
     def table(self) -> str:
         return "\n".join([self.summary(), "", *format_rows(self.blocks), *_notes(self.blocks)])
@@ -119,7 +125,7 @@ class StackResult:
             if wrong is not None:
                 verdict += (f"; first wrong layer: {wrong.label}, in "
                             f"{', '.join(wrong.failing)}")
-                verdict += "".join(f"\n  {name}: {text}" for name, text in wrong.diagnosis.items())
+                verdict += "".join(f"\n{line}" for line in wrong.diagnosis_lines())
         return (f"stack {self.description}\n{self.dtype}, loss {self.loss:.6g}, "
                 f"backward = {self.backward_name}\n{verdict}")
 

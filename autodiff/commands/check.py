@@ -73,6 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="check a planted backprop mistake instead of the reference: "
                              + ", ".join(sorted(MISTAKES)))
     parser.add_argument("--json", action="store_true", help="print JSON to stdout")
+    # --- layer library: --layer, --list-layers, --stack, layer mistakes for --plant --------
+    from autodiff.commands import layers
+    layers.add_arguments(parser)
+    # --- end layer library ----------------------------------------------------------------
 
 
 def _data(args):
@@ -130,6 +134,11 @@ def _report(result, text, as_json: bool) -> int:
 
 
 def run(args) -> int:
+    # --- layer library: the network options below do not apply to it -------------------------
+    from autodiff.commands import layers
+    if layers.wants(args):
+        return layers.run(args)
+    # --- end layer library ----------------------------------------------------------------
     if args.random is None:
         args.activation = args.activation or "logistic"
     if args.random is not None and (args.sizes is not None or args.batch is not None):
