@@ -21,7 +21,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "source"
-NAMES = ("backpropagation", "checking-your-gradients")
+NAMES = ("backpropagation", "checking-your-gradients", "hand-deriving-layers")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 

@@ -137,8 +137,9 @@ class StackResult:
             ratios = [abs(b.manual_value - b.jax_value) / b.tolerance for b in layer.blocks
                       if b.tolerance and b.manual_value is not None and b.name not in kinks]
             status = "FAIL" if not layer.passed else "pass, at a kink" if kinks else "pass"
+            worst = max(ratios, default=0.0)
             rows.append((layer.label, ",".join(b.name for b in layer.blocks) or "-",
-                         f"{max(ratios, default=0.0):.2g}", status))
+                         f"{worst:.2g}" if worst < 1e6 else ">1e6", status))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         return ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
                 for row in rows]
