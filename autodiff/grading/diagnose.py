@@ -1,25 +1,25 @@
 """Name the mistake behind a failing Jacobian, when its result is a known wrong formula.
 
-Each candidate is the block's Jacobian computed with one mistake a student makes (a sign, a
-factor, a σ' dropped or moved, a sum over the wrong axis, a transpose …). A candidate is the
-diagnosis when it equals the submission's result on the failing case and on fresh random
-cases of the same widths (one with a different batch size, to tell "off by 2" from "missing
-1/N" at N = 2). Two behavioural checks complete it: passing at the worksheet's batch size
-N = 100, or at its widths 6 and 7, while failing elsewhere. Diagnoses are ``(key, text)``.
+The matching is ``autodiff.core.diagnose``'s (a sign, a factor, 1/N, a transpose … and their
+combinations); this module adds the worksheet's candidates: the block's Jacobian computed
+with one mistake a student makes (a σ' dropped or moved, a sum over the wrong axis …). A
+diagnosis stands when it holds on the failing case and on fresh random cases of the same
+widths (one with a different batch size, to tell "off by 2" from "missing 1/N" at N = 2).
+Two behavioural checks complete it: passing at the worksheet's batch size N = 100, or at its
+widths 6 and 7, while failing elsewhere. Diagnoses are ``(key, text)``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from autodiff.core.diagnose import Candidate, match, scalar_slips
 from autodiff.grading.cases import WORKSHEET_BATCH, WORKSHEET_WIDTHS, Case, random_case
 from autodiff.grading.judge import Failure
 from reference.activations import d_logistic, logistic
 from reference.backprop import forward_trace
 
 Diagnosis = tuple[str, str]
-# Candidates with the right values in the wrong shape: they match only in their own shape.
-SHAPE_ONLY = frozenset({"transposed", "flattened"})
 
 
 def _forward(case: Case) -> tuple[list, list]:
@@ -40,8 +40,24 @@ def _deltas(case: Case, a: list, factor: dict) -> dict:
 def candidates(block: str, case: Case, expected: np.ndarray):
     """Yield ``(key, text, value, scale)``: the block's Jacobian under one known mistake.
 
-    ``scale`` bounds the candidate's size relative to the correct chain, for the tolerance.
+    The array-level slips (``autodiff.core.diagnose``) applied to ``expected``, then the
+    worksheet's own: ``1/100`` for ``1/N`` and the chain-rule slips. ``scale`` bounds the
+    candidate's size relative to the correct chain, for the tolerance.
     """
+    for factor, slips in scalar_slips(case.batch):
+        if len(slips) == 1:
+            yield slips[0].key, slips[0].text, expected * factor, abs(factor)
+    for candidate in _worksheet_candidates(block, case, expected):
+        yield candidate.key, candidate.text, candidate.value, candidate.scale
+    if block[0] == "W":
+        yield "transposed", "transposed", expected.T, 1.0
+    else:
+        yield "flattened", "flattened", expected.ravel(), 1.0
+    yield "zeros", "returns zeros", np.zeros_like(expected), 1.0
+
+
+def _worksheet_candidates(block: str, case: Case, expected: np.ndarray) -> list[Candidate]:
+    """The block's Jacobian under one slip of the chain rule, as the worksheet writes it."""
     kind, k = block[0], int(block[1])
     a, z = _forward(case)
     n = case.batch
@@ -52,17 +68,9 @@ def candidates(block: str, case: Case, expected: np.ndarray):
             return delta[k] @ a[k - 1].T / n
         return delta[k].sum(axis=1, keepdims=True) / n
 
-    for key, text, factor in (
-        ("sign", "sign flipped (a3 - y the wrong way round?)", -1.0),
-        ("factor_2", "off by a factor 2: twice the Jacobian", 2.0),
-        ("half", "off by a factor 2: half the Jacobian (the 2 of d(r²)/dr missing?)", 0.5),
-        ("missing_1/N", "off by N: sums over the examples instead of averaging (1/N missing)",
-         float(n)),
-        ("double_1/N", "off by N: divides by the number of examples twice", 1 / n),
-        ("only_worksheet_batch", "divides by 100, not by N: works only for the worksheet's "
-         "batch size", n / WORKSHEET_BATCH),
-    ):
-        yield key, text, expected * factor, abs(factor)
+    found = [Candidate("only_worksheet_batch", "divides by 100, not by N: works only for the "
+                       "worksheet's batch size", expected * n / WORKSHEET_BATCH,
+                       n / WORKSHEET_BATCH)]
     for j in range(k, 4):
         for key, text, value in (
             ("sigma_prime_missing", f"σ'(z{j}) missing", np.ones_like(z[j])),
@@ -73,44 +81,34 @@ def candidates(block: str, case: Case, expected: np.ndarray):
               and z[i].shape == z[j].shape),
             ("sigma_prime_twice", f"σ'(z{j}) applied twice", correct[j] ** 2),
         ):
-            yield key, text, finish(_deltas(case, a, {**correct, j: value})), 1.0
+            found.append(Candidate(key, text, finish(_deltas(case, a, {**correct, j: value}))))
     delta = _deltas(case, a, correct)[k]
     if kind == "W":
-        yield ("transposed", f"transposed: J_W{k} must have W{k}'s shape (n_out, n_in)",
-               expected.T, 1.0)
         if k > 1:
-            yield ("z_not_a", f"multiplies by z{k - 1} where a{k - 1} belongs",
-                   delta @ z[k - 1].T / n, 1.0)
+            found.append(Candidate("z_not_a", f"multiplies by z{k - 1} where a{k - 1} belongs",
+                                   delta @ z[k - 1].T / n))
     else:
-        yield ("flattened", f"returns a flat array: keep b{k}'s column shape (n, 1) "
-               "(keepdims=True)", expected.ravel(), 1.0)
-        yield ("sum_axis", "sums over axis 0 (the units) instead of axis 1 (the examples)",
-               delta.sum(axis=0) / n, 1.0)
-        yield ("sum_all", "sums over every axis instead of over the examples only",
-               np.array(delta.sum() / n), 1.0)
-        yield ("no_sum", "does not sum over the examples", delta / n, 1.0)
-    yield "zeros", "returns zeros", np.zeros_like(expected), 1.0
+        found += [
+            Candidate("sum_axis", "sums over axis 0 (the units) instead of axis 1 (the "
+                      "examples)", delta.sum(axis=0) / n),
+            Candidate("sum_all", "sums over every axis instead of over the examples only",
+                      np.array(delta.sum() / n)),
+            Candidate("no_sum", "does not sum over the examples", delta / n),
+        ]
+    return found
 
 
 def matching(block: str, case: Case, expected: np.ndarray, tolerance: np.ndarray,
              got: np.ndarray) -> dict[str, str]:
-    """The candidates equal to ``got`` (same values, in any shape of the same size, except
-    for the ``SHAPE_ONLY`` ones).
+    """The slips that turn ``expected`` into ``got`` (``autodiff.core.diagnose.match`` with
+    the worksheet's candidates), as ``{key: text}``.
 
     A candidate's chain has factors no larger than the magnitudes behind ``tolerance``, so the
     same tolerance, times the candidate's scale, covers its rounding.
     """
-    found = {}
-    limit = float(tolerance.max())
-    for key, text, value, scale in candidates(block, case, expected):
-        value = np.asarray(value)
-        if value.size == 1 and got.size > 1:
-            value = np.broadcast_to(value.reshape(()), got.shape)
-        if value.size != got.size or (key in SHAPE_ONLY and value.shape != got.shape):
-            continue
-        if np.all(np.abs(got.ravel() - value.ravel()) <= limit * max(1.0, scale)):
-            found.setdefault(key, text)
-    return found
+    found = match(expected, got, tolerance, batch=case.batch,
+                  candidates=_worksheet_candidates(block, case, expected))
+    return dict(found)
 
 
 def diagnose(grader, name: str, case: Case, failure: Failure) -> list[Diagnosis]:
