@@ -59,12 +59,13 @@ def _rows(a):  # (dx, dw, db) with the last row of dx wrong by a tenth
 
 MISTAKES = [  # (layer, mistake, wrong argument, diagnosis key)
     ("affine", lambda dx, dw, db: (-dx, dw, db), "x", "sign"),
-    ("affine", lambda dx, dw, db: (dx, 2 * dw, db), "w", "factor"),
+    ("affine", lambda dx, dw, db: (dx, 2 * dw, db), "w", "factor_2"),
     ("affine", lambda dx, dw, db: (dx, dw.T, db), "w", "transposed"),
     ("affine", lambda dx, dw, db: (_rows(dx), dw, db), "x", "slice"),
-    ("softmax_loss", lambda dx: dx * 4, "x", "factor"),
+    ("softmax_loss", lambda dx: dx * 4, "x", "missing_1/N"),
+    ("affine", lambda dx, dw, db: (dx, dw, db / 5), "b", "over_5"),
     ("attention", lambda dq, dk, dv: (dk, dq, dv), "q", "swapped"),
-    ("layernorm", lambda dx, dg, db: (dx, dg, db * 0), "beta", "zero"),
+    ("layernorm", lambda dx, dg, db: (dx, dg, db * 0), "beta", "zeros"),
 ]
 
 
@@ -83,7 +84,7 @@ def test_planted_mistakes_fail_and_are_diagnosed(layer, mistake, wrong, key):
 def test_missing_one_over_n_is_named_with_the_batch_size():
     forward, backward, args = LAYERS["softmax_loss"]
     result = check_vjp(forward, lambda dout, x, y: backward(dout, x, y) * 4, *args)
-    assert "4 times the gradient (4 = axis 0 of x" in result["x"].diagnosis[0][1]
+    assert "off by N = 4: sums over the examples" in result["x"].diagnosis[0][1]
 
 
 def test_bias_summed_over_the_wrong_axis():

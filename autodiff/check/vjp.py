@@ -26,7 +26,8 @@ from autodiff.check.vjp_args import (
     degenerate_warnings,
     make_dout,
 )
-from autodiff.check.vjp_compare import Context, Opinion, compare
+from autodiff.check.vjp_compare import Opinion, compare
+from autodiff.check.vjp_diagnose import Context
 from autodiff.check.vjp_probe import Probe
 from autodiff.check.vjp_report import VJPResult
 from autodiff.check.vjp_tolerance import rounding_bound, rounding_count
@@ -203,15 +204,19 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
         tolerances.append(rounding_bound(scan, count, layout.dtype) + bound64 + opinion.extra)
 
     names_wrt = [layout.names[i] for i in layout.wrt]
-    dims = {f"axis {a} of {name}": size for name, value in zip(
-        names_wrt, layout.differentiable(), strict=True) for a, size in enumerate(value.shape)}
-    dims.update({f"axis {a} of the output": size for o in reference
-                 for a, size in enumerate(o.shape)})
+    dims = {}  # every size a factor may be, named by its first appearance
+    for name, value in [*zip(names_wrt, layout.differentiable(), strict=True),
+                        *(("the output", o) for o in reference)]:
+        for axis, size in enumerate(np.shape(value)):
+            if size not in dims.values():
+                dims[f"axis {axis} of {name}"] = size
+    first = layout.differentiable()[0]
+    batch = first.shape[0] if first.ndim else None
     reports = []
     for slot, position in enumerate(layout.wrt):
         others = {n: o.values for n, o in zip(names_wrt, opinions, strict=True)
                   if n != names_wrt[slot] and o.values.shape == opinions[slot].values.shape}
-        context = Context(dims, others, probe.douts)
+        context = Context(batch, dims, others, probe.douts)
         scan, opinion, tolerance = scans[slot], opinions[slot], tolerances[slot]
         tie = tie_check(probe, position, scan)
 

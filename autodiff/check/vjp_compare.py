@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autodiff.check import vjp_diagnose
 from autodiff.check.kinks import Scan
+from autodiff.check.vjp_diagnose import Context, diagnose_argument
 from autodiff.check.vjp_report import ArgumentReport
+from autodiff.core.diagnose import Diagnosis
 
 
 @dataclass
@@ -28,16 +29,6 @@ class Opinion:
     extra: np.ndarray
     trust: str
     fallbacks: list = field(default_factory=list)
-
-
-@dataclass
-class Context:
-    """What diagnoses may refer to: the sizes a factor may be, the other arguments' expected
-    gradients (by name) and the douts (float64, ``None`` for non-float outputs)."""
-
-    dims: dict
-    others: dict
-    douts: list
 
 
 def _distance(got, opinion: Opinion, scan: Scan, tolerance) -> tuple[np.ndarray, np.ndarray]:
@@ -65,9 +56,8 @@ def compare(name: str, position: int, got, note: str, opinion: Opinion, scan: Sc
                 oracle_error=float(np.max(opinion.extra, initial=0.0)),
                 kinks=kinks, checked=int(np.count_nonzero(opinion.checked)), note=note)
     if got is None or got.shape != shape:
-        diagnosis = [] if got is None else (
-            vjp_diagnose.array_patterns(got, opinion.values, tolerance, context.dims)
-            or vjp_diagnose.wrong_axis(got, opinion.values, tolerance, context.douts))
+        diagnosis = [] if got is None else diagnose_argument(
+            got, opinion.values, tolerance, opinion.checked, None, context)
         return ArgumentReport(status="fail", max_abs_error=np.inf, max_rel_error=np.inf,
                               worst_index=None, got=None, expected=None, tolerance=None,
                               diagnosis=diagnosis, **base)
@@ -86,15 +76,20 @@ def compare(name: str, position: int, got, note: str, opinion: Opinion, scan: Sc
             return ArgumentReport(
                 status="fail", max_abs_error=gap, max_rel_error=gap / max(abs(slope), allowed),
                 worst_index=None, got=total, expected=slope, tolerance=allowed,
-                diagnosis=[("tie", f"the gradients at the {kinks} inputs on kinks sum to "
-                                   f"{total:.6g}, but moving those inputs together changes the "
-                                   f"output at slope {slope:.6g}: a tie counted twice?")],
+                diagnosis=[Diagnosis(
+                    "tie", f"the gradients at the {kinks} inputs on kinks sum to {total:.6g}, "
+                    f"but moving those inputs together changes the output at slope "
+                    f"{slope:.6g}: a tie counted twice?")],
                 **base)
     elif status == "fail":
-        diagnosis = _diagnose(got, opinion, scan, tolerance, failing, context)
-        if np.all(~failing | (scan.kink & scan.scanned)):
-            diagnosis.append(("kink", "wrong only at inputs on a kink: the value there must lie "
-                                      "between the one-sided derivatives"))
+        on_kinks = scan.kink & scan.scanned
+        if np.all(~failing | on_kinks):
+            diagnosis = [Diagnosis("kink", "wrong only at inputs on a kink: the value there "
+                                           "must lie between the one-sided derivatives")]
+        else:
+            held = opinion.checked & ~on_kinks
+            diagnosis = diagnose_argument(got, opinion.values, tolerance, held, failing,
+                                          context)
     checked = opinion.checked & np.isfinite(got)
     expected_scale = np.maximum(np.abs(opinion.values), tolerance)
     return ArgumentReport(
@@ -109,15 +104,3 @@ def compare(name: str, position: int, got, note: str, opinion: Opinion, scan: Sc
         worst_at_kink=on_kink,
         interval=(float(scan.low[worst]), float(scan.high[worst])) if on_kink else None,
         diagnosis=diagnosis, **base)
-
-
-def _diagnose(got, opinion: Opinion, scan: Scan, tolerance, failing, context: Context):
-    """Patterns on the elements that are checked and off kinks (the others are masked out)."""
-    masked = ~opinion.checked | (scan.kink & scan.scanned)
-    got_m = np.where(masked, 0.0, got)
-    expected_m = np.where(masked, 0.0, opinion.values)
-    tolerance_m = np.where(masked, np.inf, tolerance)
-    return (vjp_diagnose.array_patterns(got_m, expected_m, tolerance_m, context.dims)
-            or vjp_diagnose.swapped(got_m, tolerance_m, context.others)
-            or vjp_diagnose.wrong_axis(got_m, expected_m, tolerance_m, context.douts)
-            or vjp_diagnose.few_elements(failing))

@@ -1,77 +1,43 @@
 """Name the pattern behind a wrong gradient of ``check_vjp``, when there is one.
 
-Array-level patterns — a flipped sign, a constant factor (2, ½, a dimension N or 1/N), a
-transpose, a zero gradient — need only the gradient got and the one expected. The rest are
-VJP-specific: the gradient of another argument (swapped arguments or outputs), ``dout`` summed
-over the wrong axis (a bias), and a mistake confined to a few elements or to one slice along an
-axis (a loop's boundary, padding or stride). Each diagnosis is ``(key, text)``.
+The array-level slips — a sign, 2, ½, the batch size N or 1/N, a transpose, a reshape, zeros,
+an unnamed constant factor — are ``autodiff.core.diagnose``'s. What is VJP-specific is added
+here as that engine's candidates: the gradient of another argument (arguments or returned
+gradients swapped), ``dout`` summed over other axes than the gradient sums it (a bias's wrong
+axis), and a factor equal to another dimension than the batch; plus two patterns that are not
+values: a mistake confined to one index along an axis (a loop bound, padding) or to a few
+elements. Each diagnosis is a ``core.diagnose.Diagnosis`` ``(key, text)``.
 
-The array-level patterns are meant to move into a shared engine (``autodiff/core/diagnose.py``)
-once it exists; ``array_patterns`` is the seam: same inputs, same ``(key, text)`` output.
+The batch size N is axis 0 of the first differentiable argument (rows are examples, as in
+CS231n's layers). Elements the comparison does not hold to a value — on kinks, or not computed
+by a sampling oracle — are left out of the match.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
-Diagnosis = tuple[str, str]
+from autodiff.core.diagnose import Candidate, Diagnosis, match, unrecognised
 
 
-def _close(got, candidate, tolerance) -> bool:
-    """``got`` equals ``candidate`` to within rounding (4 tolerances, or 1e-9 of its scale)."""
-    if np.shape(got) != np.shape(candidate):
-        return False
-    scale = float(np.max(np.abs(candidate), initial=0.0))
-    return bool(np.all(np.abs(got - candidate) <= 4 * tolerance + 1e-9 * scale))
+@dataclass
+class Context:
+    """What a diagnosis may refer to: ``batch`` (N), ``dims`` (a name for every other size a
+    factor may be, e.g. ``{"axis 1 of x": 5}``), ``others`` (each other argument's expected
+    gradient, by name) and ``douts`` (float64, ``None`` for non-float outputs)."""
 
-
-def _factor_text(factor: float, dims: dict[str, int]) -> str | None:
-    """Words for a recognised constant factor, or ``None``."""
-    magnitude = abs(factor)
-    named = {2.0: "twice the gradient (a factor 2)",
-             0.5: "half the gradient (a 2 from d(x²)/dx missing?)"}
-    for size, where in sorted(((s, w) for w, s in dims.items() if s > 2), reverse=True):
-        named.setdefault(float(size), f"{size} times the gradient ({size} = {where}: a sum "
-                                      f"where a mean belongs, or a 1/{size} missing)")
-        named.setdefault(1.0 / size, f"1/{size} of the gradient ({size} = {where}: divided by "
-                                     "it once too often)")
-    for value, text in named.items():
-        if abs(magnitude - value) <= 1e-6 * value:
-            return text if factor > 0 else f"sign flipped and {text}"
-    return None
-
-
-def array_patterns(got: np.ndarray, expected: np.ndarray, tolerance: np.ndarray,
-                   dims: dict[str, int]) -> list[Diagnosis]:
-    """Sign, constant factor, transpose and zero, comparing whole arrays (``tolerance`` is
-    per element of ``expected``; ``dims`` names the sizes a factor may be, e.g.
-    ``{"axis 0 of x": 8}``)."""
-    if got.shape != expected.shape:
-        if expected.ndim == 2 and _close(got, expected.T, tolerance.T):
-            return [("transposed", f"transposed: shape {got.shape} where {expected.shape} "
-                                   "belongs, and the values are the gradient's transpose")]
-        return []
-    if np.all(np.abs(expected) <= tolerance):
-        return []
-    if np.all(np.abs(got) <= tolerance):
-        return [("zero", "the gradient is zero everywhere (not computed, or lost: a term "
-                         "missing, a result not written back)")]
-    if expected.ndim == 2 and expected.shape[0] == expected.shape[1] and _close(
-            got, expected.T, tolerance):
-        return [("transposed", "transposed: the values are the gradient's transpose")]
-    factor = float(np.vdot(got, expected) / np.vdot(expected, expected))
-    if abs(factor - 1) > 1e-6 and _close(got, factor * expected, tolerance * max(1.0, abs(factor))):
-        if abs(factor + 1) <= 1e-6:
-            return [("sign", "sign flipped: the gradient times -1")]
-        text = _factor_text(factor, dims)
-        return [("factor", text or f"off by a constant factor {factor:.6g}")]
-    return []
+    batch: int | None
+    dims: dict
+    others: dict
+    douts: list
 
 
 def _dout_sums(douts: list):
-    """``(axes, dout_k summed over axes)`` for every output and every proper subset of axes."""
+    """``(output, axes, dout summed over axes)`` for every output of 2+ axes and every proper
+    subset of its axes."""
     for index, dout in enumerate(douts):
         if dout is None or np.ndim(dout) < 2:
             continue
@@ -80,40 +46,41 @@ def _dout_sums(douts: list):
                 yield index, axes, dout.sum(axis=axes)
 
 
-def wrong_axis(got: np.ndarray, expected: np.ndarray, tolerance: np.ndarray,
-               douts: list) -> list[Diagnosis]:
-    """``got`` is ``dout`` summed over other axes than ``expected`` is (a bias gradient)."""
-    right = [(i, axes) for i, axes, total in _dout_sums(douts)
-             if total.size == expected.size and _close(
-                 expected, total.reshape(expected.shape), tolerance)]
-    if not right:
-        return []
-    finite = tolerance[np.isfinite(tolerance)]
-    scalar = float(np.max(finite, initial=0.0))
-    for i, axes, total in _dout_sums(douts):
-        if (i, axes) not in right and total.size == got.size and _close(
-                got.ravel(), total.ravel(), scalar):
-            name = "dout" if len(douts) == 1 else f"dout[{i}]"
-            return [("wrong_axis", f"sums {name} over axis {_axes(axes)}; the gradient sums "
-                                   f"it over axis {_axes(right[0][1])}")]
-    return []
+def _close(a, b, tolerance: float) -> bool:
+    return np.shape(a) == np.shape(b) and bool(np.all(np.abs(a - b) <= tolerance))
+
+
+def candidates(expected: np.ndarray, tolerance: float, context: Context) -> list[Candidate]:
+    """The VJP-specific candidates for one argument's gradient."""
+    found = [Candidate("swapped", f"this is the gradient of {name}: arguments (or the returned "
+                                  "gradients) swapped", other, exact_shape=True)
+             for name, other in context.others.items()]
+    right = [(i, axes) for i, axes, total in _dout_sums(context.douts)
+             if total.size == expected.size and _close(total.reshape(expected.shape), expected,
+                                                       tolerance)]
+    if right:
+        label = "dout" if len(context.douts) == 1 else f"dout[{right[0][0]}]"
+        found += [Candidate("wrong_axis", f"sums {label} over axis {_axes(axes)}; the gradient "
+                                          f"sums it over axis {_axes(right[0][1])}", total,
+                            exact_shape=total.shape != expected.shape)
+                  for i, axes, total in _dout_sums(context.douts) if (i, axes) not in right]
+    for where, size in context.dims.items():
+        if size > 2 and size != context.batch:
+            found += [Candidate(f"factor_{size}", f"{size} times the gradient ({size} = {where}: "
+                                                  f"a sum where a mean belongs?)",
+                                size * expected, scale=size),
+                      Candidate(f"over_{size}", f"1/{size} of the gradient ({size} = {where}: "
+                                                f"divided by it once too often?)",
+                                expected / size)]
+    return found
 
 
 def _axes(axes) -> str:
     return ", ".join(map(str, axes))
 
 
-def swapped(got: np.ndarray, tolerance: np.ndarray, others: dict) -> list[Diagnosis]:
-    """``got`` is the gradient of another argument (``others``: name → expected gradient)."""
-    for name, other in others.items():
-        if other is not None and _close(got, other, tolerance):
-            return [("swapped", f"this is the gradient of {name}: arguments (or the returned "
-                                "gradients) swapped")]
-    return []
-
-
 def few_elements(failing: np.ndarray) -> list[Diagnosis]:
-    """A mistake confined to a few elements, or to one index along an axis."""
+    """A mistake confined to one index along an axis, or to fewer than half the elements."""
     count, total = int(np.count_nonzero(failing)), failing.size
     if count == 0 or count * 2 > total:
         return []
@@ -123,9 +90,45 @@ def few_elements(failing: np.ndarray) -> list[Diagnosis]:
         if failing.shape[axis] > 1 and values.size == 1:
             edge = {0: " (the first)", failing.shape[axis] - 1: " (the last)"}.get(
                 int(values[0]), "")
-            return [("slice", f"wrong only at index {int(values[0])}{edge} of axis {axis} "
-                              f"({count} of {total} elements): a loop bound, padding or "
-                              "boundary mistake?")]
+            return [Diagnosis("slice", f"wrong only at index {int(values[0])}{edge} of axis "
+                                       f"{axis} ({count} of {total} elements): a loop bound, "
+                                       "padding or boundary mistake?")]
     first = ", ".join(str(tuple(int(i) for i in row)) for row in where[:3])
-    return [("few", f"wrong in {count} of {total} elements (first: {first}); the others "
-                    "agree: an index, stride or boundary mistake?")]
+    return [Diagnosis("few", f"wrong in {count} of {total} elements (first: {first}); the "
+                             "others agree: an index, stride or boundary mistake?")]
+
+
+def _fewest(found: list[Diagnosis], expected, got, limit: float, batch) -> list[Diagnosis]:
+    """The fewest scalar slips among ``found`` that explain ``got`` on their own (a factor 2
+    rather than "½ and N" when N = 4); ``found`` as it is when candidates are involved."""
+    factors = {"sign": -1.0, "factor_2": 2.0, "half": 0.5}
+    if batch:
+        factors.update({"missing_1/N": float(batch), "double_1/N": 1.0 / batch})
+    if got.shape != expected.shape or any(d.key not in factors for d in found):
+        return found
+    for size in range(1, len(found) + 1):
+        for combo in itertools.combinations(found, size):
+            factor = float(np.prod([factors[d.key] for d in combo]))
+            if np.all(np.abs(got - factor * expected) <= limit * max(1.0, abs(factor))):
+                return list(combo)
+    return found
+
+
+def diagnose_argument(got: np.ndarray, expected: np.ndarray, tolerance: np.ndarray,
+                      held: np.ndarray, failing: np.ndarray, context: Context) -> list[Diagnosis]:
+    """Diagnoses of a failing gradient: ``held`` marks the elements held to ``expected`` (off
+    kinks, computed by the oracle); ``failing`` the elements outside their tolerance."""
+    limit = float(np.max(tolerance[held], initial=0.0)) if got.shape == expected.shape else (
+        float(np.max(tolerance)))
+    extra = candidates(expected, limit, context)
+    if got.shape == expected.shape and not np.all(held):
+        # Compare only the held elements: flatten them, and the candidates of that shape.
+        extra = [Candidate(c.key, c.text, np.asarray(c.value)[held], c.scale)
+                 for c in extra if np.shape(c.value) == expected.shape]
+        got, expected = got[held], expected[held]
+    found = match(expected, got, limit, batch=context.batch, candidates=extra)
+    if found:
+        return _fewest(found, expected, got, limit, context.batch)
+    if failing is not None:
+        found = few_elements(failing)
+    return found or [unrecognised(expected, got)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from autodiff.check.vjp_diagnose import Diagnosis
+from autodiff.core.diagnose import Diagnosis
 
 
 def _finite_or_none(value):
