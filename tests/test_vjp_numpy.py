@@ -47,7 +47,7 @@ def test_correct_numpy_layers_pass_with_a_working_oracle(layer, dtype):
     assert result.passed, result.table()
     assert {a.oracle for a in result.arguments} == {oracle}, result.table()
     for argument in result.arguments:
-        relative = argument.tolerance / max(abs(argument.expected), 1e-3)
+        relative = argument.tolerance / argument.scale
         assert relative < (1e-9 if dtype == "float64" else 1e-3), argument
 
 
@@ -149,3 +149,20 @@ def test_rebound_jax_catches_a_mistake_in_a_vectorized_numpy_layer():
     result = check_vjp(forward, forget_gate_derivative_dropped, *args)
     assert result.failing == ["prev_c"] and result["prev_c"].diagnosis[0][0] == "zeros"
     assert result["prev_c"].oracle.startswith("jax.vjp (numpy rebound")
+
+
+def test_saturated_float32_layers_pass_and_their_mistakes_still_fail():
+    """At saturation a correct float32 backward loses the small derivative to cancellation
+    (``σ(1 − σ)`` with σ ≈ 1, a confident softmax's ``dout − Σ dout·p``); the tolerance's secant
+    and forward-value terms admit exactly that, not a wrong formula."""
+    x = np.array([[0.5, -1.0, 2.0],        # unsaturated: a 0.1% error shows here
+                  [-10.85, -45.8, 9.8]])    # saturated: softmax 1 - 1e-9 in one place
+    forward, backward = from_cache_style(L.sigmoid_loop_forward, L.sigmoid_loop_backward)
+    assert check_vjp(forward, backward, x, dtype="float32").passed
+    halved = check_vjp(forward, lambda d, x: backward(d, x) * 0.999, x, dtype="float32")
+    assert halved.failing == ["x"]
+    result = check_vjp(A.softmax, A.softmax_backward, x, dtype="float32", oracle="complex-step")
+    assert result.passed, result.table()
+    no_shift = check_vjp(A.softmax, lambda d, x: A.softmax(x) * d, x, dtype="float32",
+                         oracle="complex-step")
+    assert no_shift.failing == ["x"]

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from dataclasses import replace
 
 import numpy as np
 
 from autodiff.check import vjp_oracles
-from autodiff.check.kinks import Scan, scan_argument, tie_check
+from autodiff.check.kinks import scan_argument, tie_check
 from autodiff.check.vjp_args import (
     Layout,
     as_gradients,
@@ -26,8 +27,9 @@ from autodiff.check.vjp_args import (
     degenerate_warnings,
     make_dout,
 )
-from autodiff.check.vjp_compare import Opinion, compare
+from autodiff.check.vjp_compare import compare
 from autodiff.check.vjp_diagnose import Context
+from autodiff.check.vjp_opinions import Spread, choose, contradicted, from_jax, ridders_opinion
 from autodiff.check.vjp_probe import Probe
 from autodiff.check.vjp_report import VJPResult
 from autodiff.check.vjp_tolerance import rounding_bound, rounding_count
@@ -74,96 +76,43 @@ def from_cache_style(layer_forward, layer_backward):
     return forward, backward
 
 
-def _gap(values, scan: Scan, bound) -> tuple[float, tuple | None]:
-    """The largest disagreement of an exact oracle with the scan's estimate on smooth elements,
-    and where it exceeds what the estimate's error allows (``None``: nowhere)."""
-    usable = scan.scanned & scan.clean & ~scan.kink
-    gap = np.where(usable, np.abs(values - scan.estimate), 0.0)
-    allowed = 8 * scan.estimate_error + 4 * bound
-    over = np.where(usable, gap / allowed, 0.0)
-    worst = np.unravel_index(int(np.argmax(over)), over.shape) if over.size else ()
-    bad = tuple(int(i) for i in worst) if over.size and over[worst] > 1 else None
-    return float(np.max(gap, initial=0.0)), bad
+def _contexts(layout: Layout, names, opinions, reference, douts) -> list[Context]:
+    """What each argument's diagnosis may refer to (see ``vjp_diagnose.Context``)."""
+    dims = {}  # every size a factor may be, named by its first appearance
+    for name, value in [*zip(names, layout.differentiable(), strict=True),
+                        *(("the output", o) for o in reference)]:
+        for axis, size in enumerate(np.shape(value)):
+            if size not in dims.values():
+                dims[f"axis {axis} of {name}"] = size
+    first = layout.differentiable()[0]
+    batch = first.shape[0] if first.ndim else None
+    return [Context(batch, dims, {n: o.values for n, o in zip(names, opinions, strict=True)
+                                  if n != name and o.values.shape == opinion.values.shape},
+                    douts) for name, opinion in zip(names, opinions, strict=True)]
 
 
-def _opinion(probe: Probe, position: int, scan: Scan, bound64, jax_found, oracle: str):
-    """The most exact opinion that passes validation, or the forced one; raises ValueError when
-    a forced oracle cannot be used."""
-    reasons = []
-    everything = np.ones(scan.kink.shape, bool)
-    if oracle in ("auto", "jax"):
-        name, values, extra, reason = jax_found
-        if values is not None:
-            gap, bad = _gap(values, scan, bound64)
-            if bad is None:
-                return Opinion(name, values, everything, extra,
-                               f"exact to rounding; agrees with finite differences element by "
-                               f"element (largest gap {gap:.1e})", reasons)
-            reason = f"{name} disagrees with finite differences at {bad}"
-        reasons.append(reason)
-    if oracle in ("auto", "complex-step"):
-        try:
-            values = vjp_oracles.complex_step(probe, position, scan.scanned)
-            gap, bad = _gap(values, scan, bound64)
-            if bad is None:
-                return Opinion("complex step", values, scan.scanned, np.zeros(values.shape),
-                               f"exact to rounding; agrees with finite differences element by "
-                               f"element (largest gap {gap:.1e})", reasons)
-            reasons.append(f"complex step disagrees with finite differences at {bad} (a "
-                           "non-analytic operation: abs, np.var, .real?)")
-        except vjp_oracles.OracleUnavailable as error:
-            reasons.append(f"complex step: {error}")
-    if oracle in ("auto", "ridders"):
-        return _ridders(probe, position, scan, reasons)
-    raise ValueError(f"oracle={oracle!r} cannot differentiate this forward: "
-                     + "; ".join(reasons))
-
-
-def _ridders(probe: Probe, position: int, scan: Scan, reasons: list[str]) -> Opinion:
-    values, errors = vjp_oracles.ridders_gradient(probe, position, scan.scanned)
-    relative = float(np.max(errors / np.maximum(np.abs(values), 1e-300), initial=0.0))
-    return Opinion("ridders", values, scan.scanned, 2 * errors,
-                   f"central differences extrapolated by Ridders' method: estimated error "
-                   f"≤ {np.max(errors, initial=0.0):.1e} (relative {relative:.1e})", reasons)
-
-
-def _jax(forward, layout: Layout, douts, reference, oracle: str):
-    """``[(name, values, extra, reason)]`` per differentiable argument from ``jax.vjp``; in
-    float32 ``extra`` is twice JAX's own float32 error at this point."""
-    count = len(layout.wrt)
-    if oracle not in ("auto", "jax"):
-        return [(None, None, None, "")] * count
-    try:
-        name, grads = vjp_oracles.jax_gradients(forward, layout, douts, reference)
-    except vjp_oracles.OracleUnavailable as error:
-        return [(None, None, None, str(error))] * count
-    extras = [np.zeros(g.shape) for g in grads]
-    if layout.dtype == np.float32:
-        try:
-            _, grads32 = vjp_oracles.jax_gradients(forward, layout, douts, reference,
-                                                   np.float32)
-            extras = [2 * np.abs(g32 - g) for g32, g in zip(grads32, grads, strict=True)]
-        except vjp_oracles.OracleUnavailable:
-            pass
-    return [(name, g, e, "") for g, e in zip(grads, extras, strict=True)]
-
-
-def _contradicted(probe, position, got, opinion: Opinion, report, tolerance) -> bool:
-    """Whether Ridders, at the worst element of a failure against an exact oracle, sides with
-    the backward against the oracle (else the failure is confirmed, and ``trust`` says so)."""
-    if report.passed or report.worst_index is None or report.worst_at_kink or got is None:
-        return False
-    if got.shape != opinion.values.shape or opinion.name == "ridders":
-        return False
-    mask = np.zeros(got.shape, bool)
-    mask[report.worst_index] = True
-    values, errors = vjp_oracles.ridders_gradient(probe, position, mask)
-    j = report.worst_index
-    allowed = 2 * errors[j] + tolerance[j]
-    if abs(values[j] - got[j]) <= allowed < abs(values[j] - opinion.values[j]):
-        return True
-    opinion.trust += f"; Ridders confirms the value expected at {j} ({values[j]:.6g})"
-    return False
+def _report(probe, name, position, got, note, scan, opinion, tolerance, context, spread):
+    """One argument's report; a float32 failure against JAX is judged again with JAX's own
+    float32 error added to the tolerance, and a failure against an exact oracle goes to
+    Ridders (see ``vjp_opinions.contradicted``)."""
+    tie = tie_check(probe, position, scan)
+    report = compare(name, position, got, note, opinion, scan, tolerance, context, tie)
+    if not report.passed and spread is not None and opinion.name in vjp_oracles.JAX_NAMES:
+        extra = spread()
+        if extra is not None:
+            tolerance = tolerance + extra
+            opinion = replace(opinion, extra=opinion.extra + extra,
+                              trust=opinion.trust + "; tolerance widened by JAX's own float32 "
+                              "error here")
+            report = compare(name, position, got, note, opinion, scan, tolerance, context, tie)
+    if contradicted(probe, position, got, opinion, report, tolerance):
+        # Ridders sides with the backward: the exact oracle is suspect, use Ridders.
+        reason = f"{opinion.name} contradicted by Ridders at {report.worst_index}"
+        ridders = ridders_opinion(probe, position, scan, [reason])
+        return compare(name, position, got, note, ridders, scan,
+                       tolerance - opinion.extra + ridders.extra, context, tie)
+    report.trust = opinion.trust
+    return report
 
 
 def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wrt=None,
@@ -193,46 +142,23 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     probe = Probe(forward, layout, douts)
     count = rounding_count([*layout.differentiable(), *douts])
     reference = [o for o in probe.base if o is not None]
-    found = _jax(forward, layout, douts, reference, oracle)
+    found = from_jax(forward, layout, douts, reference, oracle)
     scans, opinions, tolerances = [], [], []
     for slot, position in enumerate(layout.wrt):
         scan = scan_argument(probe, position, max_elements, rng)
         bound64 = rounding_bound(scan, count, np.float64)
-        opinion = _opinion(probe, position, scan, bound64, found[slot], oracle)
+        opinion = choose(probe, position, scan, bound64, found[slot], oracle)
         scans.append(scan)
         opinions.append(opinion)
         tolerances.append(rounding_bound(scan, count, layout.dtype) + bound64 + opinion.extra)
 
-    names_wrt = [layout.names[i] for i in layout.wrt]
-    dims = {}  # every size a factor may be, named by its first appearance
-    for name, value in [*zip(names_wrt, layout.differentiable(), strict=True),
-                        *(("the output", o) for o in reference)]:
-        for axis, size in enumerate(np.shape(value)):
-            if size not in dims.values():
-                dims[f"axis {axis} of {name}"] = size
-    first = layout.differentiable()[0]
-    batch = first.shape[0] if first.ndim else None
-    reports = []
-    for slot, position in enumerate(layout.wrt):
-        others = {n: o.values for n, o in zip(names_wrt, opinions, strict=True)
-                  if n != names_wrt[slot] and o.values.shape == opinions[slot].values.shape}
-        context = Context(batch, dims, others, probe.douts)
-        scan, opinion, tolerance = scans[slot], opinions[slot], tolerances[slot]
-        tie = tie_check(probe, position, scan)
-
-        def report_with(opinion, slot=slot, scan=scan, tolerance=tolerance, tie=tie,
-                        context=context, position=position):
-            return compare(names_wrt[slot], position, grads[slot], notes[slot], opinion,
-                           scan, tolerance, context, tie)
-
-        report = report_with(opinion)
-        if _contradicted(probe, position, grads[slot], opinion, report, tolerance):
-            # Ridders sides with the backward: the exact oracle is suspect, use Ridders.
-            reason = f"{opinion.name} contradicted by Ridders at {report.worst_index}"
-            ridders = _ridders(probe, position, scan, [reason])
-            report = report_with(ridders, tolerance=tolerance - opinion.extra + ridders.extra)
-        report.trust = report.trust if report.oracle == "ridders" else opinion.trust
-        reports.append(report)
+    wrt_names = [layout.names[i] for i in layout.wrt]
+    contexts = _contexts(layout, wrt_names, opinions, reference, probe.douts)
+    spread = Spread(forward, layout, douts, reference) if layout.dtype == np.float32 else None
+    reports = [_report(probe, wrt_names[slot], position, grads[slot], notes[slot], scans[slot],
+                       opinions[slot], tolerances[slot], contexts[slot],
+                       spread and (lambda slot=slot: spread.of(slot)))
+               for slot, position in enumerate(layout.wrt)]
     return VJPResult(
         arguments=reports, dtype=layout.dtype.name,
         forward_name=getattr(forward, "__name__", repr(forward)),

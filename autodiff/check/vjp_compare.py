@@ -54,7 +54,8 @@ def compare(name: str, position: int, got, note: str, opinion: Opinion, scan: Sc
     base = dict(name=name, position=position, shape=shape, oracle=opinion.name,
                 trust=opinion.trust, fallbacks=list(opinion.fallbacks),
                 oracle_error=float(np.max(opinion.extra, initial=0.0)),
-                kinks=kinks, checked=int(np.count_nonzero(opinion.checked)), note=note)
+                kinks=kinks, checked=int(np.count_nonzero(opinion.checked)), note=note,
+                scale=float(np.max(np.abs(opinion.values[opinion.checked]), initial=0.0)))
     if got is None or got.shape != shape:
         diagnosis = [] if got is None else diagnose_argument(
             got, opinion.values, tolerance, opinion.checked, None, context)

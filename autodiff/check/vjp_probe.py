@@ -69,14 +69,12 @@ class Probe:
         return float(np.real(self.weigh(self.differences(position, value))))
 
     def noise(self, differences: list) -> float:
-        """A bound on the rounding in ``weigh(differences)``: the outputs that moved, each
-        known to a few units of roundoff of its magnitude (or the output's RMS, if larger)."""
+        """A bound on the rounding in ``weigh(differences)``: every output known to a few
+        units of roundoff of its magnitude (or of the output's RMS, if larger). Outputs that did
+        not move count too — a change below their resolution reads as none."""
         total = 0.0
-        for d, diff, base in zip(self.douts, differences, self.base, strict=True):
-            if d is None:
-                continue
-            moved = diff != 0
-            if np.any(moved):
-                rms = float(np.sqrt(np.mean(np.abs(base) ** 2)))
-                total += float(np.sum(np.abs(d[moved]) * (np.abs(base[moved]) + rms)))
+        for d, base in zip(self.douts, self.base, strict=True):
+            if d is not None:
+                rms = float(np.sqrt(np.mean(np.abs(base) ** 2))) if base.size else 0.0
+                total += float(np.sum(np.abs(d) * (np.abs(base) + rms)))
         return 16 * UNIT_ROUNDOFF_64 * total

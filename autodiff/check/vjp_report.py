@@ -31,7 +31,8 @@ class ArgumentReport:
     opinion used and ``trust`` says how far it can be trusted; ``fallbacks`` says why more
     exact oracles were not used; ``oracle_error`` is its largest error bound beyond rounding.
     ``kinks`` counts the elements found on a kink, ``checked`` the elements compared (all of
-    them unless the argument was too large to scan whole). When the only failure is a tie
+    them unless the argument was too large to scan whole), ``scale`` the largest expected
+    element (the gradient's size, to read tolerances against). When the only failure is a tie
     counted twice, ``worst_index`` is ``None`` and ``got``/``expected``/``tolerance`` are the
     sum over the kink elements, the slope it must equal, and the allowance.
     """
@@ -50,6 +51,7 @@ class ArgumentReport:
     expected: float | None
     tolerance: float | None
     fallbacks: list[str] = field(default_factory=list)
+    scale: float = 0.0
     worst_at_kink: bool = False
     interval: tuple[float, float] | None = None
     kinks: int = 0
@@ -80,6 +82,7 @@ class ArgumentReport:
             "tolerance": _finite_or_none(self.tolerance), "worst_at_kink": self.worst_at_kink,
             "interval": None if self.interval is None else [float(v) for v in self.interval],
             "kinks": self.kinks, "checked": self.checked,
+            "scale": _finite_or_none(self.scale),
             "diagnosis": [{"key": key, "text": text} for key, text in self.diagnosis],
             "note": self.note,
         }

@@ -7,11 +7,22 @@ forward we cannot, so we bound the error the way a first-order analysis does for
 algorithm built from sums, products and elementwise functions (Higham, *Accuracy and Stability
 of Numerical Algorithms*, ch. 3): element ``j`` is off by at most
 
-    k · u · (C_j + F),   C_j = Σ_k |dout_k|·|∂out_k/∂x_j| + |x_j|·|∂²φ/∂x_j²|,   F = max_j Σ_k …
+    k · u · (C_j + F),   C_j = max(Σ_k |dout_k|·|∂out_k/∂x_j|, S_j, V_j) + |x_j|·|∂²φ/∂x_j²|,
+                         F = max_j of the first term
 
-* ``C_j`` is the size of the terms whose sum *is* element ``j`` of the gradient (a sum of n terms
-  computed in any order is off by at most ``n·u·Σ|terms|``), plus the change of the gradient
-  when ``x_j`` itself is rounded. Both come from the finite-difference scan of ``kinks``.
+* ``Σ_k |dout_k|·|∂out_k/∂x_j|`` is the size of the terms whose sum *is* element ``j`` of the
+  gradient (a sum of n terms computed in any order is off by at most ``n·u·Σ|terms|``), and
+  ``|x_j|·|∂²φ/∂x_j²|`` the change of the gradient when ``x_j`` itself is rounded.
+* ``S_j`` is the same sum with the local slope replaced by the secant from ``x_j`` to 0: a
+  backward forms the Jacobian from forward values (``1 − tanh²``, ``σ(1 − σ)``, ``p − 1``) whose
+  size is set by how far the output moves over the input's range, and where the unit
+  saturates the local slope is a small difference of them, with their absolute error.
+* ``V_j = Σ_k |dout_k|·|out_k| / max(|x_j|, rms(x))`` (over the outputs that depend on ``x_j``)
+  is those forward values themselves, per unit of the input's size: a confident softmax
+  forms ``dout_j − Σ dout·p`` from terms of size ``|dout|``, and its small result carries
+  their error. Dividing by the input's size is where the function's own scale (1 for tanh,
+  a logit) is unknown; ``k`` covers inputs up to some tens of times it.
+  All four come from the finite-difference scan of ``kinks``.
 * ``F``, the largest ``Σ_k |dout_k|·|∂out_k/∂x_j|`` over the argument, is a normwise floor: a
   backward forms intermediates of that size and may cancel them (``σ(1 − σ)`` at saturation,
   ``p − 1`` in softmax, batch norm's mean path), leaving an error relative to them rather than
@@ -27,8 +38,8 @@ it. These are worst-case bounds — real rounding errors grow like ``√n·u`` a
 yet in float64 they sit near ``1e-13`` of the gradient's scale, so a relative error of ``1e-6``
 in one element is caught; in float32 near ``1e-5``, far below any real mistake (a factor, a
 sign, a transpose, a missing term), while every correct float32 layer we tried passes.
-Where every element of an argument's gradient is itself far below ``u·F`` — all units
-saturated — a float32 run cannot resolve it: check such inputs in float64.
+For inputs far beyond a function's own scale in float32 (``tanh`` at 100, logits 100 apart)
+a correct float32 backward can still exceed the bound; check such inputs in float64.
 """
 
 from __future__ import annotations
@@ -51,7 +62,8 @@ def rounding_count(arrays) -> int:
 def magnitudes(scan: Scan) -> tuple[np.ndarray, float]:
     """``C`` per element and the normwise floor ``F``; unscanned elements get ``C = 0`` (the
     floor stands for them)."""
-    magnitude = np.where(scan.scanned, scan.magnitude, 0.0)
+    magnitude = np.where(scan.scanned, np.maximum.reduce(
+        [scan.magnitude, scan.secant, scan.values]), 0.0)
     floor = float(np.max(magnitude, initial=0.0))
     return magnitude + np.where(scan.scanned, scan.curvature, 0.0), floor
 
