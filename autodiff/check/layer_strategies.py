@@ -21,13 +21,15 @@ axis (a max-pool tie); with kinks off, every element is at least 5% of the scale
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 
 from autodiff.check.vjp import check_vjp, from_cache_style
+
+__all__ = ["Floats", "Integers", "LayerCase", "check_layer", "layer_arguments", "layer_cases"]
 
 BATCH_NAMES = ("N", "batch")
 
@@ -163,26 +165,64 @@ def layer_arguments(spec, **options) -> st.SearchStrategy[tuple]:
     return layer_cases(spec, **options).map(LayerCase.build)
 
 
+class _LayerFailure(Exception):
+    """A drawn case the backward fails on (carried out of hypothesis to be made smaller)."""
+
+    def __init__(self, case: LayerCase):
+        super().__init__(repr(case))
+        self.case = case
+
+
+def smaller(case: LayerCase, fails) -> LayerCase:
+    """A smaller case on which ``fails(case)`` still holds: each dimension tried at 1 then at
+    half its size, then scale 1, kinks off and float64 — one check per attempt, greedily
+    (hypothesis's own shrinking would run hundreds of whole checks)."""
+    attempts = []
+    for name, size in case.dims:
+        attempts += [(name, 1), (name, max(1, size // 2))]
+    for name, value in attempts:
+        dims = dict(case.dims)
+        if dims[name] > value:
+            trial = replace(case, dims=tuple({**dims, name: value}.items()))
+            case = trial if fails(trial) else case
+    for change in ({"scale": 1.0}, {"kinks": False}, {"dtype": "float64"}):
+        trial = replace(case, **change)
+        if trial != case and fails(trial):
+            case = trial
+    return case
+
+
 def check_layer(forward, backward, spec, *, cache_style: bool = False, max_examples: int = 20,
                 derandomize: bool = True, check_options: dict | None = None,
                 **case_options) -> None:
     """Property-check a backward pass on ``max_examples`` drawn cases; raises AssertionError
-    with the smallest failing case (a runnable ``LayerCase``) and its table.
+    with a small failing case (a runnable ``LayerCase``) and its table.
 
     Works in any pytest suite as it is: the hypothesis settings are given here (no deadline,
     no example database, deterministic unless ``derandomize=False``), not taken from a
-    profile. ``cache_style=True`` takes a CS231n pair (``from_cache_style``);
-    ``check_options`` go to ``check_vjp``, ``case_options`` to ``layer_cases``.
+    profile. The first failure is made smaller by ``smaller``, not by hypothesis's shrinking.
+    ``cache_style=True`` takes a CS231n pair (``from_cache_style``); ``check_options`` go to
+    ``check_vjp``, ``case_options`` to ``layer_cases``.
     """
+    __tracebackhide__ = True  # pytest shows the user's call, not this helper's insides
     if cache_style:
         forward, backward = from_cache_style(forward, backward)
     check_options = check_options or {}
 
+    def fails(case: LayerCase) -> bool:
+        return not case.check(forward, backward, **check_options).passed
+
     @settings(max_examples=max_examples, deadline=None, derandomize=derandomize,
-              database=None, print_blob=False, suppress_health_check=list(HealthCheck))
+              database=None, print_blob=False, suppress_health_check=list(HealthCheck),
+              phases=(Phase.explicit, Phase.generate), verbosity=Verbosity.quiet)
     @given(layer_cases(spec, **case_options))
     def property_holds(case):
-        result = case.check(forward, backward, **check_options)
-        assert result.passed, f"{case!r}\n{result.table()}"
+        if fails(case):
+            raise _LayerFailure(case)
 
-    property_holds()
+    try:
+        property_holds()
+    except _LayerFailure as failure:
+        case = smaller(failure.case, fails)
+        result = case.check(forward, backward, **check_options)
+        raise AssertionError(f"{case!r}\n{result.table()}") from None
