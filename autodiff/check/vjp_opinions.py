@@ -65,10 +65,12 @@ def choose(probe: Probe, position: int, scan: Scan, bound64, jax_found, oracle: 
 
 def ridders_opinion(probe: Probe, position: int, scan: Scan, reasons: list[str]) -> Opinion:
     values, errors = vjp_oracles.ridders_gradient(probe, position, scan.scanned)
-    relative = float(np.max(errors / np.maximum(np.abs(values), 1e-300), initial=0.0))
+    scale = float(np.max(np.abs(values), initial=0.0))
+    relative = float(np.max(errors, initial=0.0)) / scale if scale > 0 else np.inf
     return Opinion("ridders", values, scan.scanned, 2 * errors,
                    f"central differences extrapolated by Ridders' method: estimated error "
-                   f"≤ {np.max(errors, initial=0.0):.1e} (relative {relative:.1e})", reasons)
+                   f"≤ {np.max(errors, initial=0.0):.1e} ({relative:.1e} of the gradient's largest "
+                   "element)", reasons)
 
 
 def from_jax(forward, layout: Layout, douts, reference, oracle: str):
