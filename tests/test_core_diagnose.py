@@ -125,3 +125,20 @@ def test_unrecognised_handles_shapes_and_non_finite_values():
     # Ratios are skipped where expected is zero, not divided by it.
     text = unrecognised(np.zeros((2, 2)), np.ones((2, 2))).text
     assert "got/expected" not in text and "got - expected is 1" in text
+
+
+def test_visible_keys_leave_out_slips_that_change_nothing_here():
+    from autodiff.core.diagnose import visible_keys
+
+    one = np.array([[0.3]])
+    assert "missing_1/N" not in visible_keys(EXPECTED, -EXPECTED, TOLERANCE, batch=1)
+    assert "missing_1/N" in visible_keys(EXPECTED, -EXPECTED, TOLERANCE, batch=3)
+    assert "transposed" not in visible_keys(one, one.T, TOLERANCE)
+    assert "transposed" in visible_keys(SQUARE, SQUARE.T, TOLERANCE)
+    # A constant factor: not on one element, not where the result is a named multiple.
+    assert "constant_factor" not in visible_keys(one, 3 * one, TOLERANCE)
+    assert "constant_factor" not in visible_keys(EXPECTED, 3 * EXPECTED, TOLERANCE, batch=3)
+    assert "constant_factor" in visible_keys(EXPECTED, 3 * EXPECTED, TOLERANCE, batch=2)
+    same = Candidate("same", "the right formula again", EXPECTED.copy())
+    assert "same" not in visible_keys(EXPECTED, OTHER, TOLERANCE, candidates=[same])
+    assert "other" in visible_keys(EXPECTED, OTHER, TOLERANCE, candidates=CANDIDATES)

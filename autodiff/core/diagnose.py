@@ -13,7 +13,8 @@ everywhere, so a diagnosis is a proof on these inputs, not a guess; a caller tha
 other inputs should confirm it there (two formulas may coincide on one small case).
 
 Public API, kept small and stable: ``Diagnosis``, ``Candidate``, ``scalar_slips``,
-``match``, ``unrecognised`` and ``diagnose``. Keys are stable identifiers
+``match``, ``visible_keys`` (for confirming on other inputs), ``unrecognised`` and
+``diagnose``. Keys are stable identifiers
 (``sign``, ``factor_2``, ``half``, ``missing_1/N``, ``double_1/N``, ``constant_factor``,
 ``transposed``, ``flattened``, ``reshaped``, ``zeros``, ``unrecognised``, plus the
 candidates' own); texts are one short phrase for a person.
@@ -51,6 +52,10 @@ SIGN = Diagnosis("sign", "sign flipped (the residual a - y the wrong way round?)
 TWICE = Diagnosis("factor_2", "off by a factor 2: twice the right value")
 HALF = Diagnosis("half", "off by a factor 2: half the right value "
                  "(the 2 of d(r²)/dr missing?)")
+MISSING_1_OVER_N = Diagnosis("missing_1/N", "off by a factor N (the number of examples): "
+                             "sums over the examples instead of averaging (1/N missing)")
+DOUBLE_1_OVER_N = Diagnosis("double_1/N", "off by a factor 1/N: divides by the number of "
+                            "examples twice")
 ZEROS = Diagnosis("zeros", "returns zeros")
 
 
@@ -61,12 +66,8 @@ def scalar_slips(batch: int | None = None) -> list[tuple[float, tuple[Diagnosis,
     batches: list[tuple[float, tuple[Diagnosis, ...]]] = [(1.0, ())]
     if batch is not None and batch > 1:
         batches += [
-            (float(batch), (Diagnosis(
-                "missing_1/N", f"off by N = {batch}: sums over the examples instead of "
-                "averaging (1/N missing)"),)),
-            (1.0 / batch, (Diagnosis(
-                "double_1/N", f"off by 1/N = 1/{batch}: divides by the number of examples "
-                "twice"),)),
+            (float(batch), (MISSING_1_OVER_N,)),
+            (1.0 / batch, (DOUBLE_1_OVER_N,)),
         ]
     slips = []
     for sign, sign_slip in ((1.0, ()), (-1.0, (SIGN,))):
@@ -108,13 +109,26 @@ def match(expected, got, tolerance, *, batch: int | None = None,
     each key once; ``[]`` when none does (or when ``got`` is right).
 
     ``candidates`` are ``Candidate`` values the caller computed; a candidate indistinguishable
-    from ``expected`` on these inputs is skipped, since it cannot explain a wrong result.
+    from ``expected`` on these inputs is skipped, since it cannot explain a wrong result. An
+    unnamed constant factor is the explanation only when nothing else explains ``got``.
     """
     expected = np.asarray(expected, dtype=np.float64)
     got = np.asarray(got, dtype=np.float64)
     limit = float(np.max(tolerance))
     if got.shape == expected.shape and _fits(got, expected, limit):
         return []
+    explanations = (_explanations(expected, got, limit, batch, candidates)
+                    or _constant_factor(expected, got, limit))
+    found: dict[str, Diagnosis] = {}
+    for explanation in sorted(explanations, key=len):
+        for diagnosis in explanation:
+            found.setdefault(diagnosis.key, diagnosis)
+    return list(found.values())
+
+
+def _explanations(expected: np.ndarray, got: np.ndarray, limit: float, batch: int | None,
+                  candidates) -> list[tuple[Diagnosis, ...]]:
+    """Each way the named slips and ``candidates`` give ``got``, as a tuple of diagnoses."""
     explanations: list[tuple[Diagnosis, ...]] = []
     if _fits(got, 0.0, limit):
         explanations.append((ZEROS,))
@@ -136,24 +150,50 @@ def match(expected, got, tolerance, *, batch: int | None = None,
         for factor, diagnoses in slips:
             if _fits(got, factor * value, limit * max(1.0, abs(factor)) * base.scale):
                 explanations.append(own + diagnoses)
-    if not explanations and got.shape == expected.shape:
-        explanations += _constant_factor(got, expected, limit)
-    explanations.sort(key=len)
-    found: dict[str, Diagnosis] = {}
-    for explanation in explanations:
-        for diagnosis in explanation:
-            found.setdefault(diagnosis.key, diagnosis)
-    return list(found.values())
+    return explanations
 
 
-def _constant_factor(got: np.ndarray, value: np.ndarray, limit: float) -> list[tuple]:
-    """``got = c·value`` for a ``c`` none of the named slips gives (least squares, then
-    checked element by element)."""
-    norm = float(np.sum(value * value))
-    if norm == 0.0 or not np.all(np.isfinite(got)):
+def visible_keys(expected, got, tolerance, *, batch: int | None = None,
+                 candidates=()) -> set[str]:
+    """The keys ``match`` could name on these inputs: the slips that change ``expected``
+    here (with one example, 1/N is no slip; a transpose of a 1×1 array changes nothing; a
+    constant factor needs two elements, and a result that is no named multiple).
+
+    A caller confirming a diagnosis on several inputs should count an input as evidence
+    against a key only where the key is visible.
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64)
+    limit = float(np.max(tolerance))
+    keys = {d.key for _, diagnoses in scalar_slips(batch) for d in diagnoses}
+    # A constant factor shows where nothing else explains the result (3 is N at N = 3).
+    if (got.shape == expected.shape and _telling(expected, limit)
+            and not _explanations(expected, got, limit, batch, candidates)):
+        keys.add("constant_factor")
+    if not _fits(expected, 0.0, limit):
+        keys.add(ZEROS.key)
+    for candidate in [*_shape_slips(expected, got), *candidates]:
+        value = np.asarray(candidate.value, dtype=np.float64)
+        if value.shape != expected.shape or not _fits(value, expected, limit):
+            keys.add(candidate.key)
+    return keys
+
+
+def _telling(expected: np.ndarray, limit: float) -> bool:
+    """Whether "a constant factor" says anything: any result is a multiple of an array with
+    fewer than two elements clear of rounding."""
+    return int(np.count_nonzero(np.abs(expected) > limit)) >= 2
+
+
+def _constant_factor(expected: np.ndarray, got: np.ndarray,
+                     limit: float) -> list[tuple[Diagnosis, ...]]:
+    """``got = c·expected`` for one ``c`` (least squares, then checked element by element),
+    when ``expected`` has two elements or more clear of rounding."""
+    if got.shape != expected.shape or not _telling(expected, limit):
         return []
-    factor = float(np.sum(got * value)) / norm
-    if factor == 0.0 or not _fits(got, factor * value, limit * max(1.0, abs(factor))):
+    factor = float(np.sum(got * expected)) / float(np.sum(expected * expected))
+    if not np.isfinite(factor) or factor == 0.0 or not _fits(
+            got, factor * expected, limit * max(1.0, abs(factor))):
         return []
     return [(Diagnosis("constant_factor", f"{factor:.4g} times the right value (a constant "
                        "factor: check the scalars of the formula)"),)]
