@@ -85,7 +85,8 @@ def test_planted_mistakes_fail_and_are_diagnosed(layer, mistake, wrong, key):
 def test_missing_one_over_n_is_named_with_the_batch_size():
     forward, backward, args = LAYERS["softmax_loss"]
     result = check_vjp(forward, lambda dout, x, y: backward(dout, x, y) * 4, *args)
-    assert "off by N = 4: sums over the examples" in result["x"].diagnosis[0][1]
+    assert result["x"].diagnosis[0] == ("missing_1/N", result["x"].diagnosis[0][1])
+    assert "sums over the examples instead of averaging" in result["x"].diagnosis[0][1]
 
 
 def test_bias_summed_over_the_wrong_axis():
