@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import reference.layers as L
-from autodiff.check.layer_check import check_layer
+from autodiff.check.layer_check import check_library_layer, check_vjp_of
 from autodiff.core.layers import vjp
 
 NAMES = L.LAYER_NAMES
@@ -26,9 +26,17 @@ def test_the_catalogue_holds_the_twenty_layers_and_losses():
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", NAMES)
 def test_hand_backward_agrees_with_jax_vjp(name, dtype):
-    result = check_layer(name, dtype=dtype)
+    result = check_library_layer(name, dtype=dtype)
     assert result.passed, result.table()
     assert [b.status for b in result.blocks] == ["pass"] * len(L.LAYERS[name].grads)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", NAMES)
+def test_check_vjp_agrees_every_hand_backward_is_right(name, dtype):
+    # a second, independent checker: its oracle is cross-checked by finite differences
+    result = check_vjp_of(name, dtype=dtype)
+    assert result.passed, result.table()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -60,11 +68,11 @@ def test_the_check_sees_a_tiny_error_in_one_element():
         dx[1, 2] *= 1 + 1e-10  # far below what a test of "close enough" would see
         return dx, dgamma, dbeta
 
-    result = check_layer("batchnorm", backward=off_by_a_little)
+    result = check_library_layer("batchnorm", backward=off_by_a_little)
     assert not result.passed and result.failing == ["dx"]
     assert result.blocks[0].worst_index == (1, 2)
     # float32 is looser by its rounding: a 1e-3 error is still far outside it
-    assert not check_layer("batchnorm", dtype="float32", backward=lambda d, *a: (
+    assert not check_library_layer("batchnorm", dtype="float32", backward=lambda d, *a: (
         layer.backward(d, *a)[0] * (1 + 1e-3), *layer.backward(d, *a)[1:])).passed
 
 
@@ -72,9 +80,9 @@ def test_tolerances_follow_the_rounding_of_the_computation():
     # batch norm's x - μ cancels: a large mean makes every later rounding larger, and the
     # running-error bound (so the tolerance) grows with it, where a fixed rtol would not
     args, _ = L.LAYERS["batchnorm"].example(L.Draw(np.random.default_rng(4)))
-    base = check_layer("batchnorm", args=args, seed=4).blocks[0].tolerance
+    base = check_library_layer("batchnorm", args=args, seed=4).blocks[0].tolerance
     shifted = (args[0] + 1e4, *args[1:])
-    result = check_layer("batchnorm", args=shifted, seed=4)
+    result = check_library_layer("batchnorm", args=shifted, seed=4)
     assert result.passed, result.table()
     assert result.blocks[0].tolerance > 1e3 * base
 
@@ -83,7 +91,7 @@ def test_the_bound_covers_saturation_where_jax_itself_rounds_to_zero():
     # tanh'(30) = 4e-26, which the hand's 4e/(1+e)² keeps and JAX's 1 - tanh² rounds to 0:
     # both are right to rounding, and the check says so
     x = np.array([[30.0, -30.0, 0.5]])
-    result = check_layer("tanh", args=(x,), dout=np.ones((1, 3)))
+    result = check_library_layer("tanh", args=(x,), dout=np.ones((1, 3)))
     assert result.passed, result.table()
     assert L.tanh_backward(np.ones((1, 3)), x)[0][0, 0] > 0
 

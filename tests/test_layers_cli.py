@@ -30,7 +30,8 @@ def test_list_layers_prints_one_name_per_line(capsys):
 def test_every_layer_passes_its_check(capsys, name):
     status, out, _ = run(capsys, "--layer", name, "--json")
     data = json.loads(out)
-    assert status == 0 and data["passed"] and data["layer"] == name
+    assert status == 0 and data["layer"]["passed"] and data["layer"]["layer"] == name
+    assert data["check_vjp"]["passed"]  # the second opinion agrees
 
 
 def test_a_layer_mistake_fails_alone_and_in_a_stack_with_its_layer_named(capsys):
@@ -38,6 +39,7 @@ def test_a_layer_mistake_fails_alone_and_in_a_stack_with_its_layer_named(capsys)
     assert status == 1
     assert "FAIL: conv2d's backward is wrong in dx" in out
     assert "dx: conv2d-unflipped-kernel: dx by the full correlation with w" in out
+    assert "FAIL: the backward is wrong in x" in out  # check_vjp's verdict on the same pair
     assert "first wrong layer: layer 3 (conv2d), in dinput" in out
 
 

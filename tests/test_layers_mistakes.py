@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 import reference.layers as L
-from autodiff.check.layer_check import check_layer
+from autodiff.check.layer_check import check_library_layer, check_vjp_of
 from autodiff.check.mistakes import LAYER_MISTAKES, MISTAKES, get_layer_mistake
 from autodiff.check.stack import check_stack, stack_around
 
@@ -23,13 +23,22 @@ def test_at_least_two_classic_mistakes_per_layer():
 @pytest.mark.parametrize("name", NAMES)
 def test_the_layer_check_catches_and_diagnoses_it(name):
     mistake = LAYER_MISTAKES[name]
-    result = check_layer(mistake.layer, backward=mistake, options=mistake.options)
+    result = check_library_layer(mistake.layer, backward=mistake, options=mistake.options)
     assert not result.passed
     assert result.failing and set(result.diagnosis) == set(result.failing)
     # each wrong gradient is recognised as this slip (or as a sign / factor it amounts to)
     for text in result.diagnosis.values():
         assert f"{name}:" in text, result.table()
     assert f"FAIL: {mistake.layer}'s backward is wrong in" in result.table()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_check_vjp_catches_it_too(name):
+    # an independent checker (its own oracle, tolerances and diagnoses) on the same inputs
+    mistake = LAYER_MISTAKES[name]
+    result = check_vjp_of(mistake.layer, mistake, mistake.options)
+    assert not result.passed, result.table()
+    assert result.failing
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -49,7 +58,7 @@ def test_the_stack_check_names_its_layer(name):
                                   "bce-sign"])
 def test_generic_slips_are_named_as_such(name):
     mistake = LAYER_MISTAKES[name]
-    result = check_layer(mistake.layer, backward=mistake, dtype="float32")
+    result = check_library_layer(mistake.layer, backward=mistake, dtype="float32")
     first = result.diagnosis[result.failing[0]]
     assert {"softmax-cross-entropy-missing-1/N": "1/N missing", "squared-error-factor-2":
             "factor 2", "bce-sign": "sign flipped"}[name] in first

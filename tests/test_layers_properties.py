@@ -15,7 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import reference.layers as L
-from autodiff.check.layer_check import check_layer
+from autodiff.check.layer_check import check_library_layer
 from autodiff.check.layer_mistakes import LAYER_MISTAKES
 from autodiff.check.stack import check_stack
 
@@ -45,7 +45,7 @@ def test_every_layer_agrees_with_jax_vjp(name, data, size, seed, scale, dtype):
     if name in ("conv2d", "maxpool"):
         size = (2, 3)  # their options already vary the output shape
     args = draw_args(name, size, seed, scale, dtype)
-    result = check_layer(name, args=args, options=options, dtype=dtype, seed=seed)
+    result = check_library_layer(name, args=args, options=options, dtype=dtype, seed=seed)
     assert result.passed, result.table()
 
 
@@ -87,6 +87,6 @@ def test_every_planted_mistake_is_caught_wherever_it_shows(name, seed, scale):
     dout = (tuple(rng.standard_normal(np.shape(o)) for o in out) if isinstance(out, tuple)
             else rng.standard_normal(np.shape(out)))
     assume(_visible(mistake, args, options, dout))
-    result = check_layer(layer, args=args, options=options, backward=mistake, dout=dout)
+    result = check_library_layer(layer, args=args, options=options, backward=mistake, dout=dout)
     assert not result.passed
     assert math.isfinite(result.blocks[0].max_abs_error) or result.blocks[0].status == "fail"

@@ -132,9 +132,22 @@ def random_like(out, rng: np.random.Generator, dtype):
     return rng.standard_normal(np.shape(out)).astype(dtype)
 
 
-def check_layer(layer: str | Layer, args: tuple | None = None, options: dict | None = None,
-                backward=None, dout=None, dtype="float64", seed: int = 0,
-                scale: float = 1.0) -> LayerResult:
+def example_inputs(layer: Layer, seed: int = 0, dtype="float64", scale: float = 1.0,
+                   options: dict | None = None) -> tuple[tuple, dict, object]:
+    """``(args, options, dout)`` for checking ``layer``: its example arguments drawn from
+    ``seed`` (inputs times ``scale``) in ``dtype``, the drawn options updated by ``options``, and
+    a random upstream gradient shaped like the output."""
+    dtype = resolve_dtype(dtype)
+    rng = np.random.default_rng(seed)
+    args, drawn = layer.example(Draw(rng, dtype, scale))
+    options = {**drawn, **(options or {})}
+    args = cast(tuple(args), dtype)
+    return args, options, random_like(layer.forward(*args, **options), rng, dtype)
+
+
+def check_library_layer(layer: str | Layer, args: tuple | None = None,
+                        options: dict | None = None, backward=None, dout=None,
+                        dtype="float64", seed: int = 0, scale: float = 1.0) -> LayerResult:
     """Check ``backward`` (default: the layer's own) against ``jax.vjp`` of the layer's forward.
 
     Without ``args``, example arguments are drawn from ``seed`` (inputs times ``scale``);
@@ -145,14 +158,13 @@ def check_layer(layer: str | Layer, args: tuple | None = None, options: dict | N
             raise ValueError(f"layer: unknown name {layer!r}; expected one of {list(LAYERS)}")
         layer = LAYERS[layer]
     dtype = resolve_dtype(dtype)
-    rng = np.random.default_rng(seed)
     if args is None:
-        args, drawn = layer.example(Draw(rng, dtype, scale))
-        options = {**drawn, **(options or {})}
+        args, options, drawn_dout = example_inputs(layer, seed, dtype, scale, options)
+        dout = drawn_dout if dout is None else dout
     options = options or {}
     args = cast(tuple(args), dtype)
     if dout is None:
-        dout = random_like(layer.forward(*args, **options), rng, dtype)
+        dout = random_like(layer.forward(*args, **options), np.random.default_rng(seed), dtype)
     backward = backward or layer.backward
     hand = backward(cast(dout, dtype), *args, **options)
     truth, bounds = vjp_bounded(layer.forward, args, dout, options)
@@ -163,3 +175,26 @@ def check_layer(layer: str | Layer, args: tuple | None = None, options: dict | N
                      lambda b: b(cast(dout, dtype), *args, **options), examples(layer, args[0]))
     return LayerResult(layer.name, blocks, dtype.name,
                        getattr(backward, "__name__", repr(backward)), diagnosis=found)
+
+
+def check_vjp_of(name: str, backward=None, options: dict | None = None, dtype="float64",
+                 seed: int = 0):
+    """``check_vjp`` of library layer ``name`` with ``backward`` (default: its own) on the example
+    arguments ``check_library_layer`` draws from ``seed``: a second opinion with an oracle it
+    cross-checks by finite differences, and tolerances and diagnoses of its own."""
+    from autodiff.check.vjp import check_vjp
+
+    layer = LAYERS[name]
+    args, options, dout = example_inputs(layer, seed, dtype, options=options)
+    backward = backward or layer.backward
+
+    def forward_with_options(*arrays):
+        return layer.forward(*arrays, **options)
+
+    def backward_with_options(d, *arrays):
+        return backward(d, *arrays, **options)
+
+    forward_with_options.__name__ = f"{name}_forward"
+    backward_with_options.__name__ = getattr(backward, "__name__", f"{name}_backward")
+    return check_vjp(forward_with_options, backward_with_options, *args, dout=dout, dtype=dtype,
+                     names=list(layer.args))

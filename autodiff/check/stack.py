@@ -13,15 +13,12 @@ from the loss, is where the hand backprop first goes wrong.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from autodiff.check.layer_check import compare, compare_all, diagnose, examples, resolve_dtype
 from autodiff.check.layer_report import KINK, LayerResult, StackResult
 from autodiff.core.layers import (
     cast,
-    is_differentiable,
     layer_grads,
     stack_grads,
     takes_gradient,
@@ -31,59 +28,34 @@ from reference.layers import stack as stacks
 from reference.layers.catalog import IDS, IMAGES
 
 
-@functools.lru_cache(maxsize=256)
-def _below(stack: Stack, counts: tuple[int, ...]):
-    """``f(x, *flat_params)``: the input of layer ``len(counts)`` as the layers below compute
-    it, ``counts`` being how many parameters each of them owns."""
+def _at_a_kink(blocks, stack, index, activations, params, upstream, replacement, dtype):
+    """Failing gradients of layer ``index`` pass where they differ from ``jax.vjp`` only at a
+    kink: ``check_vjp`` (its kink scan) finds the inputs there on a kink — a max-pool tie, as
+    among ReLU zeros or tanh outputs saturated to ±1 in float32 — and the hand's value between
+    the one-sided derivatives, where the hand and JAX pick different, equally valid ones."""
+    from autodiff.check.vjp import check_vjp
 
-    def forward(x, *flat):
-        a, at = x, 0
-        for (layer, options), n_params in zip(stack.body, counts, strict=False):
-            a = layer.stack_forward(a, flat[at:at + n_params], options)
-            at += n_params
-        return a
+    name, options = stack.layers[index]
+    layer = LAYERS[name]
 
-    return forward
+    def forward(a, *layer_params):
+        return layer.stack_forward(a, layer_params, dict(options))
 
+    def backward(d, a, *layer_params):
+        return layer.stack_backward(d, a, layer_params, dict(options), replacement)
 
-def ignored_below(stack: Stack, index: int, x, params) -> np.ndarray:
-    """Where the layers below layer ``index`` ignore its input gradient: the entries of its
-    input on which nothing below depends (a zero row of their Jacobian, as for a ReLU at 0)."""
-    import jax
-
-    below = _below(stack, tuple(len(layer) for layer in params[:index]))
-    args = cast((x, *[p for layer in params[:index] for p in layer]), np.float64)
-    differentiable = [i for i, a in enumerate(args) if is_differentiable(a)]
-
-    def of_floats(*floats):
-        full = list(args)
-        for i, value in zip(differentiable, floats, strict=True):
-            full[i] = value
-        return below(*full)
-
-    with jax.enable_x64(True):
-        jacobians = jax.jacrev(of_floats, argnums=tuple(range(len(differentiable))))(
-            *[args[i] for i in differentiable])
-    shape = np.shape(jacobians[0])[:np.ndim(jacobians[0]) - np.ndim(args[differentiable[0]])]
-    used = np.zeros(shape, bool)
-    for jacobian, i in zip(jacobians, differentiable, strict=True):
-        axes = tuple(range(len(shape), len(shape) + np.ndim(args[i])))
-        used |= np.any(np.asarray(jacobian) != 0, axis=axes)
-    return ~used
-
-
-def _at_a_kink(block, stack, index, activations, params, hand, truth, bound, dtype):
-    """A failing ``dinput`` passes if it agrees wherever the layers below use it: it differs
-    only at a kink, as at max-pool ties among ReLU zeros, where the hand and JAX pick
-    different, equally valid subgradients."""
-    ignored = ignored_below(stack, index, activations[0], params)
-    used = compare(block.name, np.where(ignored, 0.0, hand), np.where(ignored, 0.0, truth),
-                   bound, dtype)
-    if used.status == "fail" or not np.any(ignored):
-        return block
-    used.note = (f"differs from jax.vjp only where the layers below ignore it: {KINK} "
-                 "(ties in a max, ReLU at 0), where both are valid subgradients")
-    return used
+    names = [block.name for block in blocks]
+    opinion = check_vjp(forward, backward, activations[index], *params[index], dout=upstream,
+                        dtype=dtype.name, names=names)
+    for position, block in enumerate(blocks):
+        argument = opinion.arguments[position] if position < len(opinion.arguments) else None
+        if (block.status == "fail" and not block.note and argument is not None
+                and argument.passed and argument.kinks):
+            block.status = "pass"
+            block.note = (f"differs from jax.vjp only at {KINK}: check_vjp finds "
+                          f"{argument.kinks} input(s) on one and the hand's value between the "
+                          "one-sided derivatives, equally valid")
+    return blocks
 
 
 def param_names(layer: Layer, n_params: int) -> tuple[str, ...]:
@@ -110,9 +82,10 @@ def _local(index, stack, activations, params, upstream, target, backwards, dtype
         names = (("dinput",) if layer.role.input_grad else ()) + tuple(
             f"d{g}" for g in param_names(layer, len(params[index])))
     blocks = compare_all(names, hand, truth, bounds, dtype)
-    if layer.kind != "loss" and index > 0 and blocks[0].status == "fail" and not blocks[0].note:
-        blocks[0] = _at_a_kink(blocks[0], stack, index, activations, params, hand[0], truth[0],
-                               bounds[0], dtype)
+    if (layer.kind != "loss" and layer.role.input_grad
+            and any(block.status == "fail" and not block.note for block in blocks)):
+        blocks = _at_a_kink(blocks, stack, index, activations, params, upstream, replacement,
+                            dtype)
     if layer.kind == "loss":
         def run(backward):
             return backward(np.ones((), dtype), activations[-1], target)

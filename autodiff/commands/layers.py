@@ -1,7 +1,9 @@
 """``backprop check --layer NAME | --list-layers | --stack TEXT``: the layer library's checks.
 
 ``--list-layers`` prints the library's layers and losses, one name per line. ``--layer NAME``
-checks that layer's hand backward against ``jax.vjp`` of its forward on example arguments.
+checks that layer's hand backward against ``jax.vjp`` of its forward on example arguments, and
+asks ``check_vjp`` for a second opinion on the same arguments (an oracle it cross-checks by
+finite differences, tolerances and diagnoses of its own).
 ``--stack TEXT`` checks a stack (``"conv2d(filters=4),relu,maxpool,dense(units=3),
 softmax_cross_entropy"``; shapes are inferred from ``--input``, by default a small batch of
 what the first layer takes; see ``reference.layers.stack``) against ``jax.grad``, then layer by
@@ -82,15 +84,16 @@ def wants_layer_mistake(name: str) -> bool:
     return name in LAYER_MISTAKES
 
 
-def _emit(results: list, as_json: bool) -> int:
+def _emit(results: dict, as_json: bool) -> int:
+    """Print the named results (tables, or one JSON object); 0 if all passed, else 1."""
     if as_json:
-        data = results[0].to_dict() if len(results) == 1 else {
-            "layer": results[0].to_dict(), "stack": results[1].to_dict()}
-        json.dump(data, sys.stdout, indent=2)
+        json.dump({name: result.to_dict() for name, result in results.items()}
+                  if len(results) > 1 else next(iter(results.values())).to_dict(),
+                  sys.stdout, indent=2)
         print()
     else:
-        print("\n\n".join(result.table() for result in results))
-    return 0 if all(result.passed for result in results) else 1
+        print("\n\n".join(result.table() for result in results.values()))
+    return 0 if all(result.passed for result in results.values()) else 1
 
 
 def run(args) -> int:
@@ -109,7 +112,7 @@ def run(args) -> int:
             print("\n".join(LAYERS))
         return 0
 
-    from autodiff.check.layer_check import check_layer
+    from autodiff.check.layer_check import check_library_layer, check_vjp_of
     from autodiff.check.stack import check_stack, stack_around
 
     mistake = LAYER_MISTAKES[args.plant] if args.plant else None
@@ -121,15 +124,16 @@ def run(args) -> int:
                 raise UsageError(f"--plant {mistake.name} is a {mistake.layer} mistake, and the "
                                  f"stack has no {mistake.layer}")
             backwards = {mistake.layer: mistake}
-        return _emit([check_stack(stack, backwards=backwards, dtype=args.dtype,
-                                  seed=args.seed)], args.json)
+        return _emit({"stack": check_stack(stack, backwards=backwards, dtype=args.dtype,
+                                           seed=args.seed)}, args.json)
     name = args.layer or mistake.layer
     if mistake and mistake.layer != name:
         raise UsageError(f"--plant {mistake.name} is a {mistake.layer} mistake, not {name}'s")
     options = dict(mistake.options) if mistake else None
-    results = [check_layer(name, options=options, backward=mistake, dtype=args.dtype,
-                           seed=args.seed)]
+    results = {"layer": check_library_layer(name, options=options, backward=mistake,
+                                            dtype=args.dtype, seed=args.seed),
+               "check_vjp": check_vjp_of(name, mistake, options, args.dtype, args.seed)}
     if mistake and not args.layer:  # and in a small stack, to see it named there
-        results.append(check_stack(stack_around(name, options), backwards={name: mistake},
-                                   dtype=args.dtype, seed=args.seed))
+        results["stack"] = check_stack(stack_around(name, options), backwards={name: mistake},
+                                       dtype=args.dtype, seed=args.seed)
     return _emit(results, args.json)

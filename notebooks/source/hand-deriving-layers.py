@@ -23,7 +23,7 @@ import jax
 import numpy as np
 
 import reference.layers as L
-from autodiff.check.layer_check import check_layer
+from autodiff.check.layer_check import check_library_layer, check_vjp_of
 from autodiff.check.mistakes import LAYER_MISTAKES
 from autodiff.check.stack import check_stack
 from autodiff.core.layers import vjp
@@ -74,12 +74,12 @@ for name, h, t in zip(("dx", "dgamma", "dbeta"), hand, truth, strict=True):
     print(f"{name}, by hand:\n{h}\n{name}, by jax.vjp:\n{t}\n")
 
 # %% [markdown]
-# "Looks equal" is not a check. `check_layer` compares every element against a tolerance
+# "Looks equal" is not a check. `check_library_layer` compares every element against a tolerance
 # derived from the rounding of the computation itself (a running-error bound read off JAX's
 # own computation), names the worst element, and says pass or fail:
 
 # %%
-print(check_layer("batchnorm").table())
+print(check_library_layer("batchnorm").table())
 
 # %% [markdown]
 # ## 2. Softmax cross-entropy, by hand
@@ -102,7 +102,7 @@ labels = np.array([0, 1, 1])
 print("loss:", L.softmax_cross_entropy_forward(z, labels))
 print("dz by hand:\n", L.softmax_cross_entropy_backward(1.0, z, labels)[0])
 print("dz by jax.vjp:\n", vjp(L.softmax_cross_entropy_forward, (z, labels), 1.0)[0])
-print(check_layer("softmax_cross_entropy").table())
+print(check_library_layer("softmax_cross_entropy").table())
 
 # %% [markdown]
 # ## 3. A planted mistake, caught and named
@@ -114,16 +114,23 @@ print(check_layer("softmax_cross_entropy").table())
 
 # %%
 slip = LAYER_MISTAKES["batchnorm-no-mean-variance-paths"]
-print(check_layer("batchnorm", backward=slip).table())
+print(check_library_layer("batchnorm", backward=slip).table())
 
 # %% [markdown]
 # The check fails in `dx` only (`dgamma` and `dbeta` are right), shows the worst element, and
 # the diagnosis names the slip: each failing gradient is compared with the known slips of its
-# layer, and with a sign, a factor 2, $N$ or $1/N$ and a transpose. Forgetting the $1/N$ of
-# the cross-entropy is named as such:
+# layer, and with a sign, a factor 2, $N$ or $1/N$ and a transpose. `check_vjp`, the project's
+# checker for any backward pass, agrees on the same inputs — with an oracle of its own that it
+# cross-checks against finite differences:
 
 # %%
-print(check_layer("softmax_cross_entropy",
+print(check_vjp_of("batchnorm", slip).summary())
+
+# %% [markdown]
+# Forgetting the $1/N$ of the cross-entropy is named as such:
+
+# %%
+print(check_library_layer("softmax_cross_entropy",
                   backward=LAYER_MISTAKES["softmax-cross-entropy-missing-1/N"]).summary())
 
 # %% [markdown]
