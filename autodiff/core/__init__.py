@@ -1,4 +1,5 @@
-"""What the jobs share: the network's JAX twin (``network``), the derived error bounds
-(``tolerance``), the per-block report (``report``) and the diagnosis engine (``diagnose``,
-with the backprop slips of ``slips``) that checker and grader both use. Nothing here imports
-a job (``autodiff.check``, ``autodiff.training``, ``autodiff.grading``)."""
+"""What the jobs share: the JAX twins of the network (``network``) and of the layer library
+(``layers``, with the running-error bound of any JAX computation, ``running_error``), the
+derived error bounds (``tolerance``), the per-block report (``report``) and the diagnosis
+engine (``diagnose``, with the backprop slips of ``slips``) that checker and grader both use.
+Nothing here imports a job (``autodiff.check``, ``autodiff.training``, ``autodiff.grading``)."""
