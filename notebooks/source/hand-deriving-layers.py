@@ -156,8 +156,9 @@ for x0 in (0.0, 0.3 * h, -0.3 * h, 2 * h):
 # hand takes 0 and JAX's `where(x > 0, x, 0)` does too, so `jax.vjp` — which differentiates the
 # code, not a stencil — has no such trouble. Kinks still meet a check in a network: after a
 # ReLU, many max-pool windows hold only zeros, a tie at which the hand routes the gradient to
-# the first input and JAX splits it. The stack check accepts such a difference only where the
-# layers below ignore it (their Jacobian rows are zero there), and says so: "at a kink".
+# the first input and JAX splits it. The stack check asks JAX for the one-sided derivatives
+# there (just right and just left of each input), accepts a hand value between them, and says
+# so: "at a kink".
 #
 # ## 5. A small convolutional network, layer by layer
 #
