@@ -180,7 +180,7 @@ class Grader:
         if key in self._answers:
             first, first_failure = self._answers[key]
             if (first_failure is not None or failure is not None) and not _same(first, outcome):
-                return nondeterministic(first, outcome, block, expected[block], tolerance[block])
+                return nondeterministic(first, outcome, expected[block], tolerance[block])
         else:
             self._answers[key] = (outcome, failure)
         return failure

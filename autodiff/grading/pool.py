@@ -85,7 +85,14 @@ def _worker(connection, options, book, isolation) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     with Session(options, book, isolation) as session:
         while (path := connection.recv()) is not None:
-            connection.send(session.grade(path))
+            try:
+                report = session.grade(path)
+            except Exception as error:  # a bug of ours: a row, and the run goes on
+                report = GradeReport(path, [], 0.0, options.examples, seed=options.seed,
+                                     sandbox=session.isolation.to_json(), load_error=(
+                                         f"not graded: internal error ({type(error).__name__}: "
+                                         f"{error})"))
+            connection.send(report)
 
 
 def _in_workers(paths, options, jobs, progress) -> Batch:

@@ -106,9 +106,13 @@ class Channel:
         return self.zygote.end(self.pid, grace)
 
     def death_notice(self) -> str:
+        """Why the reply pipe closed, from the sandbox's exit status (``128 + n``: the
+        submission's process died of signal ``n``; negative: it lived on and was killed)."""
         code = self.zygote.end(self.pid, grace=1.0)
         self.pid = -1
-        if code is not None and code >= 128:
+        if code is None or code < 0:
+            return "closed the grader's pipe without ending (the grader ended it)"
+        if code >= 128:
             try:
                 return f"crashed the process (signal {signal.Signals(code - 128).name})"
             except ValueError:

@@ -49,10 +49,12 @@ class Session:
     def __init__(self, options: Options, book: CaseBook | None = None,
                  isolation: Isolation | None = None):
         self.options = options.with_seed()
-        self.zygote = Zygote(self.options.limits)  # starts now, while the book is drawn
+        self.zygote = Zygote(self.options.limits)  # starts now, while the cases are drawn
         try:
-            self.book = book or CaseBook(self.options.seed, self.options.examples).warm()
+            self.book = book or CaseBook(self.options.seed, self.options.examples)
+            # Refuse before paying for JAX when the machine cannot confine the submissions.
             self.isolation = isolation or sandbox.isolation(self.zygote, self.options.allow_weak)
+            self.book.warm()
         except BaseException:
             self.zygote.close()
             raise
