@@ -75,6 +75,12 @@ def test_files_that_cannot_be_loaded_exit_2_with_the_reason(tmp_path, capsys):
     assert LOAD_FAILURES[Path(paths[0]).name][1] in capsys.readouterr().out
 
 
+def test_a_syntax_error_names_its_place_once(session, tmp_path):
+    (tmp_path / "typo.py").write_text("import numpy as np\n\ndef J_W3(x, y)\n    return x\n")
+    error = session.grade(tmp_path / "typo.py").load_error
+    assert error.startswith("SyntaxError: ") and error.count("typo.py, line 3") == 1, error
+
+
 @pytest.mark.parametrize("argument", ["absent.py", "absent/*.ipynb", "empty"])
 def test_a_path_that_names_no_submission_exits_2_naming_it(argument, tmp_path, capsys):
     (tmp_path / "empty").mkdir()

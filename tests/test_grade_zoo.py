@@ -142,6 +142,11 @@ def test_cli_json_exit_codes_and_text(capsys):
     assert function["verdict"] == "FAIL" and function["diagnosis"][0]["key"] == "factor_2"
     assert function["case"]["widths"] == [1, 1, 1, 2] and "print(J_W1(x, y))" in (
         function["reproduction"])
+    assert "It replaces your network's W1 ... b3, x and y" in function["reproduction"]
+
+    assert main(["grade", str(ZOO / "correct_mean.py"), "--only", "J_b3", "--examples", "2",
+                 "--seed", "0"]) == 0
+    assert "1 of 1 function passes" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv", [["--only", "J_b4"], ["--examples", "0"]])

@@ -79,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{printable(unmatched[0])}: no such file, folder or submission")
     single = len(paths) == 1
     quiet = args.json or not sys.stderr.isatty()
+    # Every submission redraws the bar: the next may be a minute away.
     bar = tqdm(total=len(paths), disable=quiet, desc="grading", unit="submission",
-               file=sys.stderr)
+               file=sys.stderr, mininterval=0, miniters=1)
     try:
         batch = grade_many(paths, options, jobs=args.jobs,
                            progress=lambda report: bar.update(1))
