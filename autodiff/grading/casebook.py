@@ -64,7 +64,7 @@ class CaseBook:
 
     def oracle(self, case: Case) -> tuple[dict, dict]:
         """Expected Jacobians and tolerances of ``case``, keyed by block, computed once."""
-        key = case.key()
+        key = case.key
         if key not in self._oracle:
             self._oracle[key] = (oracle.expected_jacobians(case.params, case.x, case.y),
                                  oracle.tolerance(case.params, case.x, case.y))

@@ -124,7 +124,7 @@ class Grader:
         fixed = failures[: len(self.book.fixed)]
         drawn = failures[len(self.book.fixed):]
         if any(failure is not None for _, failure in drawn):
-            searched = self._search(result, {case.key(): f for case, f in drawn})
+            searched = self._search(result, {case.key: f for case, f in drawn})
             if searched is not None:
                 return searched
         for case, failure in fixed:
@@ -143,7 +143,7 @@ class Grader:
         def fails(case: Case) -> bool:
             if stop:
                 return True  # the search is over: let hypothesis finish at once
-            key = case.key()
+            key = case.key
             if key not in known:
                 if time.monotonic() >= self.deadline:
                     return False
@@ -164,8 +164,8 @@ class Grader:
         if minimal is None:
             return None
         # Once more: the same answer, or the verdict is nondeterministic.
-        result = self._failed(result, minimal, self.check(name, minimal) or known[minimal.key()])
-        worksheet = self._answers.get((name, self.book.fixed[0].key()))
+        result = self._failed(result, minimal, self.check(name, minimal) or known[minimal.key])
+        worksheet = self._answers.get((name, self.book.fixed[0].key))
         if worksheet is not None and worksheet[1] is None:
             result.notes.append(
                 "passes on the worksheet's own 1-6-7-2 network and 100 heart points: "
@@ -176,7 +176,7 @@ class Grader:
         expected, tolerance = self.oracle(case)
         block = name[2:]
         failure = judge(outcome, expected[block], tolerance[block])
-        key = (name, case.key())
+        key = (name, case.key)
         if key in self._answers:
             first, first_failure = self._answers[key]
             if (first_failure is not None or failure is not None) and not _same(first, outcome):

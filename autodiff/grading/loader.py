@@ -11,6 +11,7 @@ name, never its folder, so the submission does not learn where the teacher keeps
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import os
@@ -91,6 +92,7 @@ def notebook_cells(text: str, name: str) -> list[Cell]:
     return cells
 
 
+@functools.cache
 def support_source() -> str:
     """The worksheet support module's definitions, as source to run in the child's namespace.
 

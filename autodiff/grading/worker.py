@@ -179,13 +179,14 @@ class Submission:
         verdict = self.guard.verdict(start)
         if verdict is not None:
             return "integrity", verdict, None
+        # Bit for bit: an array changed in place, even to NaN or -0.0, is a change.
         for key, original in zip(BLOCK_NAMES, case, strict=False):
             if self.namespace.get(key) is not given[key]:
                 return "mutated", f"rebinds the global {key}", None
-            if not np.array_equal(given[key], original, equal_nan=True):
+            if not _identical(given[key], original):
                 return "mutated", f"changes the global {key} in place", None
         for label, value, original in (("x", x, case[6]), ("y", y, case[7])):
-            if not np.array_equal(value, original, equal_nan=True):
+            if not _identical(value, original):
                 return "mutated", f"changes its input {label} in place", None
         if not isinstance(result, np.ndarray):
             return "not_array", f"returned {type(result).__name__}, not a numpy array", None
@@ -194,6 +195,10 @@ class Submission:
         if result.size > MAX_RETURNED_ELEMENTS or result.ndim > 4:
             return "not_array", f"returned an array of shape {result.shape}, far too large", None
         return "value", str(result.dtype), np.asarray(result, dtype=np.float64)
+
+
+def _identical(array, original):
+    return array.shape == original.shape and array.tobytes() == original.tobytes()
 
 
 def serve(protocol, request_fd, reply_fd, output_cap, bits, landlock_abi):
