@@ -18,6 +18,7 @@ import numpy as np
 
 import reference
 from autodiff.check import oracles
+from autodiff.core import slips
 from autodiff.core.report import BlockReport, CheckResult, block_names
 from autodiff.core.tolerance import error_bounds, saturated_layers
 from reference.activations import get_activation
@@ -129,7 +130,8 @@ def check_gradients(
     x, y = x.astype(dtype), y.astype(dtype)
     manual = manual or default_manual(activation)
 
-    manual_blocks, notes = _as_blocks(manual(params, x, y), params, "manual")
+    manual_grads = manual(params, x, y)
+    manual_blocks, notes = _as_blocks(manual_grads, params, "manual")
     jax_blocks = _jax_gradient(params, x, y, activation)
     oracle_blocks = None
     if oracle:
@@ -156,6 +158,12 @@ def check_gradients(
             saturated=any(saturated[layer:]),
             note=notes[index],
         ))
+    # What each failing block's mistake looks like (autodiff.core.slips): one call per block.
+    for report, got, expected, bound in zip(reports, _flat(manual_grads), jax_blocks,
+                                            bound_blocks, strict=True):
+        if report.status == "fail":
+            report.diagnosis = slips.diagnose_block(params, x, y, report.name, got, expected,
+                                                    2 * bound, activation)
     result = CheckResult(
         blocks=reports,
         sizes=layer_widths(params),

@@ -3,9 +3,11 @@
 Each submission runs in a fresh sandbox (``autodiff.grading``); a run refuses to start when
 this machine cannot confine untrusted code fully, unless ``--allow-weak-sandbox``. One file
 prints its full report; several (files, folders, globs) print a line each, graded by ``-j``
-workers. Exit status: 0 when every function of every submission passes, 1 when one fails,
-2 when a file cannot be loaded (the reason is printed) or the options are wrong, 130 after
-Ctrl-C (what was graded is still printed).
+workers, then the class summary. ``--csv``/``--gradescope`` also write the grading as a
+gradebook (``autodiff.grading.gradebook``); ``--points`` weighs the functions. Exit status: 0
+when every function of every submission passes, 1 when one fails, 2 when a file cannot be
+loaded (the reason is printed) or the options are wrong, 130 after Ctrl-C (what was graded is
+still printed and written).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +39,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-weak-sandbox", action="store_true",
                         help="grade even where this machine cannot isolate the submissions "
                              "fully (the report says which protections are missing)")
+    # Gradebook output (autodiff.grading.gradebook).
+    parser.add_argument("--csv", metavar="FILE",
+                        help="write a gradebook CSV: a row per submission with the points per "
+                        "function, score, diagnoses and flags")
+    parser.add_argument("--gradescope", metavar="FILE",
+                        help="write Gradescope's autograder results.json (one submission), "
+                        "e.g. /autograder/results/results.json")
+    parser.add_argument("--points", metavar="POINTS",
+                        help="points per function: one number for each, or NAME=POINTS,... "
+                        "such as J_W3=2,J_b1=3 (default 1 each)")
 
 
 def _cores() -> int:
@@ -65,18 +78,39 @@ def _options(args: argparse.Namespace):
                    args.allow_weak_sandbox)
 
 
+def _checked_gradebook_options(args: argparse.Namespace, names) -> dict:
+    """The points per function; bad gradebook options are said before grading, not after."""
+    from autodiff.cli import UsageError
+    from autodiff.grading import gradebook
+
+    try:
+        points = gradebook.parse_points(args.points, names)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    for flag, target in (("--csv", args.csv), ("--gradescope", args.gradescope)):
+        if target is not None and (Path(target).is_dir() or not Path(target).parent.is_dir()):
+            raise UsageError(f"{flag}: cannot write {target!r}: expected a file in an existing "
+                             "folder")
+    return points
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from autodiff.cli import UsageError
+    from autodiff.grading import gradebook
     from autodiff.grading.pool import expand, grade_many
     from autodiff.grading.report import printable, sandbox_line, summary_line, to_json, to_text
     from autodiff.grading.zygote_client import SandboxUnavailable
 
     options = _options(args)
+    points = _checked_gradebook_options(args, options.names)
     paths, unmatched = expand(args.paths)
     if unmatched:
         raise UsageError(f"{printable(unmatched[0])}: no such file, folder or submission")
+    if args.gradescope and len(paths) != 1:
+        raise UsageError(f"--gradescope: Gradescope grades one submission at a time; "
+                         f"got {len(paths)}")
     single = len(paths) == 1
     quiet = args.json or not sys.stderr.isatty()
     # Every submission redraws the bar: the next may be a minute away.
@@ -91,21 +125,44 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     if not batch.sandbox["full"]:
         print(f"warning: {sandbox_line(batch.sandbox)}", file=sys.stderr)
+    reports = batch.reports
     if args.json:
-        documents = [to_json(report) for report in batch.reports]
+        documents = [{**to_json(report), **gradebook.json_fields(report, options.names, points)}
+                     for report in reports]
         print(json.dumps(documents[0] if single and documents else {
             "seed": batch.seed, "sandbox": batch.sandbox, "interrupted": batch.interrupted,
             "submissions": documents}, indent=2))
-    elif single and batch.reports:
-        print(to_text(batch.reports[0]))
+    elif single and reports:
+        print(to_text(reports[0]))
     else:
-        for report in batch.reports:
+        for report in reports:
             print(summary_line(report))
-        print(f"{len(batch.reports)} of {len(paths)} submissions graded (seed {batch.seed}: "
+        print(f"{len(reports)} of {len(paths)} submissions graded (seed {batch.seed}: "
               f"--seed {batch.seed} reproduces the cases); {sandbox_line(batch.sandbox)}")
+    _gradebook(args, reports, options.names, points)
     if batch.interrupted:
         print("backprop grade: interrupted; the submissions above were graded", file=sys.stderr)
         return 130
     statuses = [2 if report.load_error is not None else 0 if report.passed else 1
-                for report in batch.reports]
+                for report in reports]
     return max(statuses, default=0)
+
+
+def _gradebook(args: argparse.Namespace, reports: list, names, points: dict) -> None:
+    """Write ``--csv`` and ``--gradescope`` for ``reports``; print the class summary when
+    there are several (text mode)."""
+    from autodiff.cli import UsageError
+    from autodiff.grading import gradebook, summary
+
+    if len(reports) > 1 and not args.json:
+        print(summary.to_text(reports))
+    try:
+        if args.csv:
+            gradebook.write_csv(args.csv, reports, names, points)
+        if args.gradescope:
+            if len(reports) != 1:
+                raise UsageError(f"--gradescope: Gradescope grades one submission at a time; "
+                                 f"got {len(reports)}")
+            gradebook.write_gradescope(args.gradescope, reports[0], names, points)
+    except OSError as error:
+        raise UsageError(f"cannot write the gradebook: {error}") from None

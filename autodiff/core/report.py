@@ -48,6 +48,8 @@ class BlockReport:
     tolerance: float | None
     max_oracle_error: float | None = None
     note: str = ""
+    # What the wrong gradient looks like (``autodiff.core.diagnose``), set on failing blocks.
+    diagnosis: list = field(default_factory=list)
 
     @classmethod
     def compare(cls, name, manual, jax, oracle, bound, oracle_bound, saturated: bool,
@@ -103,6 +105,7 @@ class BlockReport:
             "tolerance": _finite_or_none(self.tolerance),
             "max_third_opinion_error": _finite_or_none(self.max_oracle_error),
             "note": self.note,
+            "diagnosis": [{"key": key, "text": text} for key, text in self.diagnosis],
         }
 
 
@@ -156,7 +159,10 @@ class CheckResult:
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
                  for row in rows]
         notes = [f"  {block.name}: {block.note}" for block in self.blocks if block.note]
-        return "\n".join([self.summary(), "", *lines, *(["", "notes:", *notes] if notes else [])])
+        diagnoses = [f"  {block.name}: {'; '.join(text for _, text in block.diagnosis)}"
+                     for block in self.blocks if block.diagnosis]
+        return "\n".join([self.summary(), "", *lines, *(["", "notes:", *notes] if notes else []),
+                          *(["", "diagnosis:", *diagnoses] if diagnoses else [])])
 
     def to_dict(self) -> dict:
         return {

@@ -4,11 +4,13 @@ A frame is a 5-byte header (kind, payload length) and the payload. The grader se
 
 * ``LOAD``  ``{"cells": [[label, source], …], "names": [...]}`` as JSON;
 * ``CASES`` a count and, per case, eight 2-D float64 arrays ``W1, b1, W2, b2, W3, b3, x, y``;
-* ``RUN``   a count and ``(function index, case index)`` pairs: call each, in order.
+* ``RUN``   a count and ``(function index, case index)`` pairs: call each, in order;
+* ``APPLY`` a helper's name and arrays (``d_sigma(z)``, ``network_function(x)`` with ``W1 … b3``
+  set): call it once, for the diagnoses.
 
 The child answers ``READY`` (the protections that hold) once, or ``SETUP_FAILED`` (why it
-could not confine itself), ``LOADED`` (the indices of the
-missing functions) or ``LOAD_FAILED`` (why) to ``LOAD``, one ``RESULT`` per pair of ``RUN``,
+could not confine itself); ``LOADED`` (the indices of the missing functions) or
+``LOAD_FAILED`` (why) to ``LOAD``; one ``RESULT`` per pair of ``RUN`` and one to ``APPLY``;
 and ``OUTPUT_LIMIT`` when the submission printed too much. The child is hostile: everything it
 sends is read here with ``struct``, never ``json`` or ``pickle``, against fixed bounds, and
 anything out of place raises ``ProtocolError``.
@@ -22,7 +24,7 @@ import struct
 import numpy as np
 
 HEADER = struct.Struct("<BI")
-LOAD, CASES, RUN = 1, 2, 3
+LOAD, CASES, RUN, APPLY = 1, 2, 3, 4
 READY, LOADED, LOAD_FAILED, RESULT, OUTPUT_LIMIT, SETUP_FAILED = 10, 11, 12, 13, 14, 15
 # What the child may answer with, and how long its payload may be at most.
 MAX_MESSAGE = 1000
@@ -33,7 +35,7 @@ MAX_PAYLOAD = {READY: 8, LOADED: 64, LOAD_FAILED: 4 * MAX_MESSAGE,
                RESULT: _RESULT_HEAD.size + 4 * MAX_DIMS + 2 + 4 * MAX_MESSAGE + 8 * MAX_ELEMENTS,
                OUTPUT_LIMIT: 4 * MAX_MESSAGE, SETUP_FAILED: 4 * MAX_MESSAGE}
 # Statuses a result may carry; the grader adds timeout, crash, output_limit and protocol.
-STATUSES = ("value", "raised", "exit", "mutated", "not_array", "integrity")
+STATUSES = ("value", "raised", "exit", "mutated", "not_array", "integrity", "missing")
 ARRAYS_PER_CASE = 8
 
 
@@ -63,6 +65,23 @@ def cases_request(cases) -> bytes:
 def run_request(pairs) -> bytes:
     return frame(RUN, struct.pack("<I", len(pairs))
                  + b"".join(struct.pack("<BI", name, case) for name, case in pairs))
+
+
+def _arrays(arrays) -> bytes:
+    parts = []
+    for array in arrays:
+        array = np.ascontiguousarray(array, dtype=np.float64)
+        parts += [struct.pack(f"<B{array.ndim}I", array.ndim, *array.shape), array.tobytes()]
+    return b"".join(parts)
+
+
+def apply_request(name: str, args, params=None, item=None) -> bytes:
+    """``name(*args)`` with, if ``params`` is given, ``W1 … b3`` set from it; ``item`` picks
+    one value of a returned tuple."""
+    arrays = list(args) + ([a for pair in params for a in pair] if params is not None else [])
+    header = json.dumps({"name": name, "item": item, "args": len(args),
+                         "globals": params is not None}).encode()
+    return frame(APPLY, struct.pack("<I", len(header)) + header + _arrays(arrays))
 
 
 def text(message: str) -> bytes:
@@ -147,6 +166,20 @@ def read_cases(payload: bytes) -> list[list[np.ndarray]]:
             offset += 8 * rows * cols
         cases.append(arrays)
     return cases
+
+
+def read_apply(payload: bytes) -> tuple[dict, list[np.ndarray]]:
+    (length,) = struct.unpack_from("<I", payload)
+    header = json.loads(payload[4: 4 + length])
+    offset, arrays = 4 + length, []
+    for _ in range(header["args"] + (6 if header["globals"] else 0)):
+        (ndim,) = struct.unpack_from("<B", payload, offset)
+        shape = struct.unpack_from(f"<{ndim}I", payload, offset + 1)
+        offset += 1 + 4 * ndim
+        size = int(np.prod(shape, dtype=np.int64))
+        arrays.append(np.frombuffer(payload, "<f8", size, offset).reshape(shape).copy())
+        offset += 8 * size
+    return header, arrays
 
 
 def read_run(payload: bytes) -> list[tuple[int, int]]:

@@ -281,6 +281,31 @@ class Sandbox:
         (outcome,) = self.run([(name, index)], time.monotonic() + max(limit, 0.001))
         return outcome or Outcome("timeout", f"did not return within {limit:g} s")
 
+    def apply(self, name: str, *args: np.ndarray, params=None, item: int | None = None,
+              timeout: float | None = None) -> Outcome:
+        """Call the submission's helper ``name(*args)`` (for the diagnoses: ``d_sigma``,
+        ``network_function`` …), with ``W1 … b3`` set from ``params`` if given; ``item``
+        picks one value of a returned tuple."""
+        if self._channel is None:
+            try:
+                self.load()
+            except LoadError as error:
+                return Outcome("crash", f"could not restart the submission: {error}")
+        limit = self.call_timeout if timeout is None else min(timeout, self.call_timeout)
+        deadline = time.monotonic() + max(limit, 0.001)
+        try:
+            self._channel.send(protocol.apply_request(name, args, params, item), deadline)
+            _, payload = self._channel.receive({protocol.RESULT}, deadline)
+            status, message, value = protocol.read_result(payload, 0)
+        except (Lost, protocol.ProtocolError) as error:
+            self.close()
+            if isinstance(error, protocol.ProtocolError):
+                return Outcome("protocol", f"sent {error} on the grader's pipe")
+            return Outcome(error.status, error.message or f"did not return within {limit:g} s")
+        if status == "value":
+            return Outcome(status, value=value, dtype=message)
+        return Outcome(status, message)
+
     def _stream(self, pairs, todo, outcomes, deadline) -> int:
         """Run ``todo`` in the current child; the number answered before it was lost."""
         request = protocol.run_request([(self.names.index(pairs[i][0]), pairs[i][1])

@@ -197,6 +197,35 @@ class Submission:
         return "value", str(result.dtype), np.asarray(result, dtype=np.float64)
 
 
+    def apply(self, header, arrays):
+        """``(status, message, value)`` of a helper called on arrays (``protocol.APPLY``)."""
+        function = self.namespace.get(header["name"])
+        if not callable(function):
+            return "missing", f"{header['name']} is not defined", None
+        args = arrays[: header["args"]]
+        if header["globals"]:
+            self.namespace.update(zip(BLOCK_NAMES, arrays[header["args"]:], strict=True))
+        try:
+            result = function(*args)
+        except SystemExit as error:
+            return "exit", f"called sys.exit({error.code!r})", None
+        except BaseException as error:
+            return "raised", describe_exception(error, self.labels), None
+        item = header["item"]
+        if item is not None:
+            if not isinstance(result, (tuple, list)) or len(result) <= item:
+                count = len(result) if isinstance(result, (tuple, list)) else "no tuple of"
+                return "not_array", f"returned {count} values", None
+            result = result[item]
+        if isinstance(result, (int, float, np.number)):
+            result = np.asarray(result)
+        if not isinstance(result, np.ndarray) or result.dtype.kind not in "fiub":
+            return "not_array", f"returned {type(result).__name__}", None
+        if result.size > MAX_RETURNED_ELEMENTS or result.ndim > 4:
+            return "not_array", f"returned shape {result.shape}, too large", None
+        return "value", str(result.dtype), np.asarray(result, dtype=np.float64)
+
+
 def _identical(array, original):
     return array.shape == original.shape and array.tobytes() == original.tobytes()
 
@@ -225,6 +254,9 @@ def serve(protocol, request_fd, reply_fd, output_cap, bits, landlock_abi):
                 channel.send(protocol.LOAD_FAILED, protocol.text(reason))
         elif kind == protocol.CASES:
             submission.cases += protocol.read_cases(payload)
+        elif kind == protocol.APPLY:
+            status, message, value = submission.apply(*protocol.read_apply(payload))
+            channel.send(protocol.RESULT, protocol.result_payload(0, status, message, value))
         elif kind == protocol.RUN:
             for index, (name, case) in enumerate(protocol.read_run(payload)):
                 status, message, value = submission.call(submission.names[name],
