@@ -15,8 +15,9 @@ import pytest
 
 from autodiff.grading.cases import random_case
 from autodiff.grading.helpers import CallError, check_helpers, own_trace, sandbox_caller
+from autodiff.grading.isolation import strongest
 from autodiff.grading.loader import JACOBIAN_NAMES, load_submission
-from autodiff.grading.sandbox import Sandbox, isolation
+from autodiff.grading.sandbox import Sandbox
 from autodiff.grading.session import grade
 from autodiff.grading.zygote_client import Zygote
 from reference.activations import d_logistic, logistic
@@ -163,7 +164,7 @@ def test_network_function_errors_are_named():
 
 
 def test_sandbox_apply_calls_the_submissions_helpers():
-    with Zygote() as zygote, Sandbox(zygote, isolation(zygote, allow_weak=False),
+    with Zygote() as zygote, Sandbox(zygote, strongest(zygote, allow_weak=False),
                                      load_submission(ZOO / "diagnoses" / "helper_d_sigma.py"),
                                      JACOBIAN_NAMES) as box:
         box.load()

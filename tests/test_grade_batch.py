@@ -46,9 +46,11 @@ def test_paths_expand_files_folders_and_globs_once_each(tmp_path):
 
 
 def test_parallel_workers_give_the_verdicts_of_one_at_a_time(tmp_path):
+    # Failures that need no shrinking (so no worker pays for JAX): missing, hanging, broken.
     (tmp_path / "broken.py").write_text("def J_W3(x, y)\n")
-    paths = [str(ZOO / name) for name in ("correct_einsum.py", "misbehaving_b.py",
-                                          "correct_notebook.ipynb")] + [str(tmp_path / "broken.py")]
+    (tmp_path / "hangs.py").write_text("def J_W3(x, y):\n    while True:\n        pass\n")
+    paths = [str(ZOO / "correct_einsum.py"), str(tmp_path / "hangs.py"),
+             str(ZOO / "correct_notebook.ipynb"), str(tmp_path / "broken.py")]
     options = Options(examples=5, seed=11, call_timeout=0.5)
     done = []
     parallel = grade_many(paths, options, jobs=2, progress=done.append)

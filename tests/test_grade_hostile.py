@@ -22,7 +22,7 @@ import numpy as np
 from grade_arena import Arena, package_digest, processes_with
 
 from autodiff.cli import main
-from autodiff.grading import sandbox
+from autodiff.grading.isolation import probe
 from autodiff.grading.loader import JACOBIAN_NAMES, support_source
 from autodiff.grading.pool import grade_many
 from autodiff.grading.report import to_json, to_text
@@ -143,7 +143,7 @@ def test_weaker_isolation_still_stops_the_attacks(tmp_path):
     Landlock, seccomp and the limits still refuse the attacks on files, network,
     environment and processes."""
     with Zygote() as zygote:
-        weak = sandbox.probe(zygote, strong=False)
+        weak = probe(zygote, strong=False)
     assert not weak.strong and "user_namespace" in weak.missing
     assert {"landlock_filesystem", "seccomp", "clean_environment"} <= set(weak.held)
     with Arena(tmp_path, HOSTILE, only=("leak_files.py", "leak_env.py", "write_files.py",

@@ -21,7 +21,8 @@ from autodiff.grading.session import Options, Session
 
 ZOO = Path(__file__).parent / "submissions"
 ROOT = Path(__file__).resolve().parents[1]
-GRADE = [sys.executable, "-m", "autodiff", "grade", "--json", "--seed", "3", "--examples", "3"]
+GRADE = [sys.executable, "-m", "autodiff", "grade", "--json", "--seed", "3", "--examples", "3",
+         "--only", "J_b3"]
 NOBODY = 65534
 
 

@@ -22,6 +22,7 @@ from hypothesis.errors import Flaky, NoSuchExample
 
 from autodiff.grading.casebook import CaseBook, search_settings
 from autodiff.grading.cases import Case
+from autodiff.grading.cases import cases as drawn_cases
 from autodiff.grading.diagnose import diagnose
 from autodiff.grading.judge import Failure, judge, nondeterministic
 from autodiff.grading.sandbox import FATAL, Outcome, Sandbox
@@ -66,6 +67,8 @@ class Grader:
 
     def __init__(self, box: Sandbox, book: CaseBook, *, deadline: float):
         self.box, self.book, self.deadline = box, book, deadline
+        # Cases called again at the end of the batch: the worksheet's own, the first drawn.
+        self.repeats = [0, len(book.fixed)] if book.drawn else [0]
         self._answers: dict[tuple[str, bytes], tuple[Outcome, Failure | None]] = {}
         self._index: dict[bytes, int] = {}
 
@@ -83,7 +86,7 @@ class Grader:
         """Every function's verdict, in the order of ``names``."""
         cases = self.book.cases
         indices = self.box.add_cases([[*self._arrays(case)] for case in cases])
-        repeats = [0, len(self.book.fixed)] if self.book.drawn else [0]
+        repeats = self.repeats
         graded = [name for name in names if name not in self.box.missing]
         pairs = [(name, indices[i]) for name in graded for i in range(len(cases))]
         pairs += [(name, indices[i]) for name in graded for i in repeats]
@@ -116,7 +119,7 @@ class Grader:
                 result.cases_tried = len(failures)
                 return self._failed(result, case, failure)
         result.cases_tried = len(failures)
-        for index, outcome in zip((0, len(self.book.fixed)), repeated, strict=False):
+        for index, outcome in zip(self.repeats, repeated, strict=True):
             if outcome is not None and index < len(failures):
                 failure = self._record(name, cases[index], outcome)
                 if failure is not None and failure.kind in (*FATAL, "nondeterministic"):
@@ -155,7 +158,7 @@ class Grader:
             return failure is not None
 
         try:
-            minimal = find(self._strategy(), fails, settings=search_settings(self.book.examples),
+            minimal = find(drawn_cases(), fails, settings=search_settings(self.book.examples),
                            random=random.Random(self.book.seed))
         except (NoSuchExample, Flaky):
             minimal = None
@@ -197,11 +200,6 @@ class Grader:
         (W1, b1), (W2, b2), (W3, b3) = case.params
         return W1, b1, W2, b2, W3, b3, case.x, case.y
 
-    @staticmethod
-    def _strategy():
-        from autodiff.grading.cases import cases
-
-        return cases()
 
 
 def _same(first: Outcome, second: Outcome) -> bool:

@@ -96,12 +96,12 @@ def _worker(connection, options, book, isolation) -> None:
 
 
 def _in_workers(paths, options, jobs, progress) -> Batch:
-    from autodiff.grading import sandbox
     from autodiff.grading.casebook import CaseBook
+    from autodiff.grading.isolation import strongest
     from autodiff.grading.zygote_client import Zygote
 
     with Zygote(options.limits) as zygote:
-        isolation = sandbox.isolation(zygote, options.allow_weak)
+        isolation = strongest(zygote, options.allow_weak)
     book = CaseBook(options.seed, options.examples).warm()
     context = multiprocessing.get_context("spawn")
     batch = Batch([], options.seed, isolation.to_json())

@@ -1,11 +1,12 @@
 """A seccomp filter: the system calls a submission may never make, refused by the kernel.
 
 NumPy arithmetic needs memory, files it may already read and the clock; a submission never
-needs to start a process or a program, open a socket, trace or signal another process, mount,
-change namespaces, load kernel code, raise its limits or make memory outside its address
-space. ``install()`` refuses those calls with ``EPERM`` for the calling process and its
-threads, for ever. Threads stay allowed (``clone`` with ``CLONE_THREAD``); ``clone3``, whose
-flags a filter cannot read, answers ``ENOSYS`` so that the C library falls back to ``clone``.
+needs to start a process or a program, open a socket, trace or signal another process, leave
+its session, mount, change namespaces, load kernel code or make memory outside its address
+space (``memfd_create``). ``install()`` refuses those calls with ``EPERM`` for the calling
+process and its threads, for ever. Threads stay allowed (``clone`` with ``CLONE_THREAD``);
+``clone3``, whose flags a filter cannot read, answers ``ENOSYS`` so that the C library falls
+back to ``clone``.
 Signals may go only to the caller's own process. A call made under another architecture's
 numbering (x32, a 32-bit personality) ends the process.
 

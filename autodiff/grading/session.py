@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autodiff.grading import sandbox
 from autodiff.grading.casebook import CaseBook, fresh_seed
 from autodiff.grading.grader import Grader, GradeReport
+from autodiff.grading.isolation import Isolation, strongest
 from autodiff.grading.loader import JACOBIAN_NAMES, LoadError, load_submission
-from autodiff.grading.zygote_client import Isolation, Limits, SandboxUnavailable, Zygote
+from autodiff.grading.sandbox import Sandbox
+from autodiff.grading.zygote_client import Limits, SandboxUnavailable, Zygote
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Session:
         try:
             self.book = book or CaseBook(self.options.seed, self.options.examples)
             # Refuse before paying for JAX when the machine cannot confine the submissions.
-            self.isolation = isolation or sandbox.isolation(self.zygote, self.options.allow_weak)
+            self.isolation = isolation or strongest(self.zygote, self.options.allow_weak)
             self.book.warm()
         except BaseException:
             self.zygote.close()
@@ -77,7 +78,7 @@ class Session:
                              sandbox=self.isolation.to_json())
         try:
             cells = load_submission(path)
-            with sandbox.Sandbox(self.zygote, self.isolation, cells, options.names,
+            with Sandbox(self.zygote, self.isolation, cells, options.names,
                          call_timeout=options.call_timeout,
                          load_timeout=min(30.0, options.total_timeout)) as box:
                 box.load()

@@ -23,6 +23,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -54,8 +55,9 @@ class Zygote:
         self.control, self.config = control, config
         self.confine, self.landlock, self.seccomp, self.protocol, self.worker = modules
         self.read_only = sorted({*config["read_only"], *_mapped_library_folders()})
-        self.mountpoint = tempfile.mkdtemp(prefix="backprop-sandbox-")
-        self.children = set()
+        self.mountpoint = _mountpoint()
+        self.children: dict[int, str | None] = {}  # keeper pid -> its scratch on the host
+        self.finished: dict[int, int] = {}  # keeper pid -> wait status, until ``end``
 
     def serve(self):
         try:
@@ -69,15 +71,17 @@ class Zygote:
                 elif request["op"] == "end":
                     self.control.send(json.dumps(
                         {"status": self.end(request["pid"], request["grace"])}).encode())
-                self.reap_orphans()
+                self.reap()
         finally:
             for pid in list(self.children):
                 self.end(pid, 0)
-            os.rmdir(self.mountpoint)
 
     def spawn(self, strong):
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
+        # Without a mount namespace the scratch is a folder of the host's: made and removed
+        # here, since a keeper may be killed before it could remove it.
+        scratch = None if strong else tempfile.mkdtemp(prefix="backprop-scratch-")
         zygote = os.getpid()
         pid = os.fork()
         if pid == 0:
@@ -85,7 +89,7 @@ class Zygote:
                 os.close(request_write)
                 os.close(reply_read)
                 self.control.close()
-                self.keeper(request_read, reply_write, strong, zygote)
+                self.keeper(request_read, reply_write, strong, zygote, scratch)
             except BaseException as error:
                 message = self.protocol.text(f"{type(error).__name__}: {error}")
                 os.write(reply_write, self.protocol.frame(self.protocol.SETUP_FAILED, message))
@@ -93,7 +97,7 @@ class Zygote:
                 os._exit(70)
         os.close(request_read)
         os.close(reply_write)
-        self.children.add(pid)
+        self.children[pid] = scratch
         socket.send_fds(self.control, [json.dumps({"pid": pid}).encode()],
                         [request_write, reply_read])
         os.close(request_write)
@@ -102,34 +106,37 @@ class Zygote:
     def end(self, pid, grace):
         if pid not in self.children:
             return None
+        status = self.finished.pop(pid, None)
         stop = time.monotonic() + grace
-        while True:
+        while status is None:
             done, status = os.waitpid(pid, os.WNOHANG)
-            if done or time.monotonic() >= stop:
+            if done:
                 break
-            time.sleep(0.001)
-        if not done:
-            # The keeper leads the sandbox's process group; while it is not reaped, no other
-            # group can have its number.
-            os.killpg(pid, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
-        self.children.discard(pid)
+            status = None
+            if time.monotonic() >= stop:
+                # The keeper leads the sandbox's process group; while it is not reaped, no
+                # other group can have its number.
+                os.killpg(pid, signal.SIGKILL)
+                _, status = os.waitpid(pid, 0)
+            else:
+                time.sleep(0.001)
+        scratch = self.children.pop(pid)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         return os.waitstatus_to_exitcode(status)
 
-    def reap_orphans(self):
-        """Kill and reap any process that ended up ours without being a keeper."""
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
+    def reap(self):
+        """Reap the keepers that ended, keeping their status for ``end``."""
+        while self.children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 return
-            self.children.discard(pid)
+            if pid in self.children:
+                self.finished[pid] = status
 
     # The three processes of a sandbox.
 
-    def keeper(self, request_fd, reply_fd, strong, zygote):
+    def keeper(self, request_fd, reply_fd, strong, zygote, scratch):
         confine, config = self.confine, self.config
         confine.set_parent_death_signal()
         if os.getppid() != zygote:
@@ -141,8 +148,6 @@ class Zygote:
             bits |= confine.build_view(self.mountpoint, self.read_only, config["hidden"],
                                        config["scratch_bytes"])
             scratch = confine.SCRATCH
-        else:
-            scratch = tempfile.mkdtemp(prefix="backprop-scratch-")
         lifeline_read, lifeline_write = os.pipe()
         init = os.fork()
         if init == 0:
@@ -152,8 +157,6 @@ class Zygote:
         os.close(reply_fd)
         os.close(lifeline_read)
         _, status = os.waitpid(init, 0)
-        if not strong:
-            shutil.rmtree(scratch, ignore_errors=True)
         os._exit(os.waitstatus_to_exitcode(status) % 256)
 
     def init(self, request_fd, reply_fd, lifeline, strong, scratch, bits):
@@ -199,6 +202,21 @@ class Zygote:
             bits |= confine.BITS["seccomp"]
         self.worker.serve(self.protocol, request_fd, reply_fd, config["output_cap"], bits, abi)
         os._exit(0)
+
+
+def _mountpoint():
+    """An empty folder to mount each sandbox's root on (in its own mount namespace, so one
+    serves them all): the same one for every run of this user, so a zygote killed before
+    it could clean up leaves nothing new behind; a fresh one if that name is not safely ours."""
+    path = os.path.join(tempfile.gettempdir(), f"backprop-sandbox-{os.getuid()}")
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        status = os.lstat(path)
+        if not (stat.S_ISDIR(status.st_mode) and status.st_uid == os.getuid()
+                and not status.st_mode & 0o077 and not os.listdir(path)):
+            path = tempfile.mkdtemp(prefix="backprop-sandbox-")
+    return path
 
 
 def _children():

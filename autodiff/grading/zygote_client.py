@@ -1,10 +1,8 @@
-"""The grader's handle on its zygote (``zygote.py``), and what isolation this machine gives.
+"""The grader's handle on its zygote (``zygote.py``): start it, ask it for sandboxes.
 
-``Zygote`` starts the fork server with an empty environment and a description of the
-filesystem view (``default_view``), then asks it for sandboxes and ends them. ``probe`` forks
-one empty sandbox with full isolation and reads which protections held; ``isolation`` turns
-that into the grading's ``Isolation``, or refuses (``SandboxUnavailable``) when protections
-this kernel should offer are missing and weaker isolation was not accepted.
+``Zygote`` starts the fork server with an empty environment, the limits (``Limits``) and a
+description of the filesystem view (``default_view``), then asks it for sandboxes and ends
+them; ``SandboxUnavailable`` when it cannot.
 """
 
 from __future__ import annotations
@@ -18,10 +16,8 @@ import sys
 import sysconfig
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-
-from autodiff.grading import confine
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -38,31 +34,6 @@ class Limits:
     tasks: int = 32                  # threads and processes, the sandbox's three included
     output_cap: int = 100_000        # characters printed
     scratch_bytes: int = 16 << 20
-
-
-@dataclass(frozen=True)
-class Isolation:
-    """The protections that held in a probe sandbox; ``strong``: with namespaces."""
-
-    strong: bool
-    bits: int
-    landlock_abi: int
-    missing: tuple[str, ...] = field(default=())
-
-    @property
-    def held(self) -> list[str]:
-        return confine.held(self.bits)
-
-    def to_json(self) -> dict:
-        return {"full": not self.missing, "namespaces": self.strong,
-                "landlock_abi": self.landlock_abi, "held": self.held,
-                "missing": list(self.missing)}
-
-    def summary(self) -> str:
-        landlock = (f"Landlock ABI {self.landlock_abi}" if self.landlock_abi
-                    else "no Landlock (this kernel has none)")
-        text = f"{len(self.held)} protections held ({landlock})"
-        return text if not self.missing else text + "; MISSING: " + ", ".join(self.missing)
 
 
 class SandboxUnavailable(Exception):
