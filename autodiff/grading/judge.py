@@ -38,14 +38,14 @@ def judge(outcome: Outcome, expected: np.ndarray, tolerance: np.ndarray) -> Fail
     if got.shape != expected.shape:
         return Failure("shape", f"returned shape {got.shape}, expected {expected.shape}{note}",
                        got)
+    error = np.abs(got - expected)
+    if (error <= tolerance).all():  # a NaN or an infinity anywhere fails this comparison
+        return None
     bad = ~np.isfinite(got) & np.isfinite(expected)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         return Failure("non_finite", f"returned {got[index]} at index {list(index)}{note}", got,
                        _element(index, expected, got, tolerance))
-    error = np.abs(got - expected)
-    if np.all(error <= tolerance):
-        return None
     index = np.unravel_index(int(np.argmax(error / tolerance)), error.shape)
     index = tuple(int(i) for i in index)
     worst = _element(index, expected, got, tolerance)
