@@ -19,6 +19,7 @@ Standard library and NumPy only: the sandbox's child loads this file by its path
 """
 
 import json
+import math
 import struct
 
 import numpy as np
@@ -126,7 +127,7 @@ def read_result(payload: bytes, index: int):
     offset += 2
     message = read_text(payload[offset: offset + length])
     offset += length
-    size = int(np.prod(shape, dtype=np.int64))
+    size = math.prod(shape)
     if status != "value":
         if ndim or offset != len(payload):
             raise ProtocolError(f"a '{status}' result with data attached")
@@ -176,7 +177,7 @@ def read_apply(payload: bytes) -> tuple[dict, list[np.ndarray]]:
         (ndim,) = struct.unpack_from("<B", payload, offset)
         shape = struct.unpack_from(f"<{ndim}I", payload, offset + 1)
         offset += 1 + 4 * ndim
-        size = int(np.prod(shape, dtype=np.int64))
+        size = math.prod(shape)
         arrays.append(np.frombuffer(payload, "<f8", size, offset).reshape(shape).copy())
         offset += 8 * size
     return header, arrays
