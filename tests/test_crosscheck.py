@@ -2,6 +2,7 @@
 element and the first wrong layer named, and reports saturation and the noise floor."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -130,7 +131,47 @@ def test_table_and_json(heart):
     assert "3rd opinion" in table and table.count(" pass") == 6
     data = json.loads(json.dumps(result.to_dict()))
     assert data["passed"] is True and len(data["blocks"]) == 6
+    assert data["verdict"] == "pass" and data["inconclusive"] is False
     assert data["blocks"][0]["third_opinion"] == pytest.approx(result.blocks[0].oracle_value)
+    assert data["blocks"][0]["third_opinion_probe"] is None  # small: every element covered
+
+
+def test_columns_say_what_is_absolute_and_what_is_relative(heart):
+    # Issue 13, item 6: the tolerance is an absolute bound at the worst element; it must not
+    # read as a bound on the relative error beside it.
+    params, x, y = heart
+    table = check_gradients(params, x, y).table()
+    header = next(line for line in table.splitlines() if line.startswith("block"))
+    assert header.split() == ["block", "max", "abs", "err", "max", "rel", "err", "worst",
+                              "elem", "manual@worst", "jax.grad@worst", "3rd@worst",
+                              "abs", "tol@worst", "3rd", "opinion", "status"]
+    assert "absolute tolerance on |manual - jax.grad|" in table
+    assert "rel err = abs err / max(|jax.grad|, abs tol)" in table
+    rows = [line.split() for line in table.splitlines() if re.match(r"[Wb]\d ", line)]
+    assert [row[-2] for row in rows] == ["all"] * 6  # the third opinion's coverage
+
+
+def test_probed_blocks_say_what_was_probed_and_how_well(heart, monkeypatch):
+    from autodiff.check import probes
+
+    params, x, y = heart
+    monkeypatch.setattr(probes, "FULL_BUDGET", 0)
+    result = check_gradients(params, x, y, probes=5)
+    assert result.passed, result.table()
+    table = result.table()
+    assert "third opinion along random directions" in table
+    assert "  W1: 5 directions, " in table and "of ||jax.grad||_2" in table
+    probe = result.to_dict()["blocks"][0]["third_opinion_probe"]
+    assert probe["directions"] == 5 and probe["miss_probability"] == probes.MISS
+    assert 0 < probe["detects_relative"] < 1e-6  # float64: far below any real mistake
+    assert probe["manual_excess"] <= 1 and probe["jax_excess"] <= 1
+
+
+def test_without_the_third_opinion_the_verdict_says_so(heart):
+    params, x, y = heart
+    result = check_gradients(params, x, y, oracle=False)
+    assert "PASS: manual and jax.grad agree (third opinion skipped)" in result.summary()
+    assert {b.coverage for b in result.blocks} == {"-"}
 
 
 def test_float32_tolerance_is_derived_from_its_eps(heart):

@@ -4,8 +4,9 @@
 opinions of ``dC/dparams`` for the project's network (see ``autodiff.core.network``):
 the *manual* one (``reference.gradients`` or a user function ``manual(params, x, y)``),
 ``jax.grad`` (reverse-mode autodiff) and the complex-step derivative of ``autodiff.check.oracles``
-(which shares no code with either). Each pair must agree within the rounding bounds of
-``autodiff.core.tolerance``. When a block disagrees, the first wrong layer is located by
+(which shares no code with either; element by element where that is cheap, along random
+directions elsewhere, see ``autodiff.check.probes``). Each pair must agree within the rounding
+bounds of ``autodiff.core.tolerance``. When a block disagrees, the first wrong layer is located by
 comparing the hand deltas with ``jax.vjp`` (see ``first_wrong_layer``).
 """
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import reference
-from autodiff.check import oracles
+from autodiff.check import probes as third
 from autodiff.core.report import BlockReport, CheckResult, block_names
 from autodiff.core.tolerance import error_bounds, saturated_layers
 from reference.activations import get_activation
@@ -112,14 +113,16 @@ def check_gradients(
     dtype=None,
     oracle: bool = True,
     locate: bool = True,
+    probes: int = third.PROBES,
 ) -> CheckResult:
     """Compare ``manual(params, x, y)`` with ``jax.grad`` and the complex step, block by block.
 
     ``params``/``x``/``y`` follow the project's layout; they are cast to ``dtype``
     ("float64", "float32" or ``None`` for W1's dtype) before any gradient is taken. ``manual``
-    defaults to ``reference.gradients``. ``oracle=False`` skips the third opinion;
-    ``locate=False`` skips the first-wrong-layer search. Never raises for a wrong gradient —
-    that is reported; raises ValueError/TypeError for bad input.
+    defaults to ``reference.gradients``. ``oracle=False`` skips the third opinion; blocks too
+    large to cover element by element get ``probes`` random directions. ``locate=False``
+    skips the first-wrong-layer search. Never raises for a wrong gradient — that is
+    reported; raises ValueError/TypeError for bad input.
     """
     get_activation(activation)
     params = reference.check_params(params)
@@ -128,19 +131,21 @@ def check_gradients(
     params = [(W.astype(dtype), b.astype(dtype)) for W, b in params]
     x, y = x.astype(dtype), y.astype(dtype)
     manual = manual or default_manual(activation)
+    if not isinstance(probes, int) or isinstance(probes, bool) or probes < 1:
+        raise ValueError(f"probes: expected a positive number of directions, got {probes!r}")
 
-    manual_blocks, notes = _as_blocks(manual(params, x, y), params, "manual")
+    raw = manual(params, x, y)
+    manual_blocks, notes = _as_blocks(raw, params, "manual")
     jax_blocks = _jax_gradient(params, x, y, activation)
-    oracle_blocks = None
-    if oracle:
-        oracle_blocks = _flat(oracles.complex_step_gradient(params, x, y, activation))
-
     bounds = error_bounds(params, x, y, activation, dtype)
-    # The complex step runs in float64 whatever the dtype: its bound is the float64 one.
-    bounds64 = bounds if dtype == np.float64 else error_bounds(params, x, y, activation,
-                                                               np.float64)
     bound_blocks = _flat(bounds.grads)
-    oracle_bound_blocks = _flat(bounds64.grads)
+    opinions = [third.Opinion()] * len(bound_blocks)
+    if oracle:
+        # The complex step runs in float64 whatever the dtype: its bounds are float64's.
+        bounds64 = bounds if dtype == np.float64 else error_bounds(params, x, y, activation,
+                                                                   np.float64)
+        opinions = third.third_opinion(params, x, y, activation, manual_blocks, jax_blocks,
+                                       bound_blocks, bounds64, probes)
     saturated = saturated_layers(bounds, activation)
 
     reports = []
@@ -150,11 +155,12 @@ def check_gradients(
             name=name,
             manual=manual_blocks[index],
             jax=jax_blocks[index],
-            oracle=None if oracle_blocks is None else oracle_blocks[index],
+            oracle=opinions[index].values,
             bound=bound_blocks[index],
-            oracle_bound=oracle_bound_blocks[index],
+            oracle_bound=opinions[index].tolerance,
             saturated=any(saturated[layer:]),
             note=notes[index],
+            probe=opinions[index].probe,
         ))
     result = CheckResult(
         blocks=reports,
@@ -204,8 +210,9 @@ def first_wrong_layer(params, x, y, activation, manual: Manual, result: CheckRes
         return None
     hand = _hand_deltas(params, x, y, manual)
     if hand is not None:
-        with jax.enable_x64(True):
-            true = [np.asarray(d, np.float64) for d in network.deltas(params, x, y, activation)]
+        with jax.enable_x64(True):  # one compile, not one per primitive as eager would
+            deltas = jax.jit(network.deltas, static_argnames="activation")
+            true = [np.asarray(d, np.float64) for d in deltas(params, x, y, activation=activation)]
         n_examples = x.shape[1]
         for layer in reversed(range(len(params))):
             # Both sides carry the single-example rounding bound, N times the batch one.
