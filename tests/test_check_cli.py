@@ -76,6 +76,15 @@ def test_an_mnist_sized_network_is_checked_and_a_planted_mistake_named(capsys):
     assert [b["third_opinion_probe"] is None for b in data["blocks"]] == [False, True, True, True]
 
 
+def test_a_fully_saturated_network_is_inconclusive_with_its_own_exit_status(capsys):
+    status, out, _ = run(capsys, "--scale", "60", "--json")
+    data = json.loads(out)
+    assert status == 4 and data["verdict"] == "inconclusive" and data["inconclusive"] is True
+    status, out, _ = run(capsys, "--scale", "60")
+    assert status == 4 and "INCONCLUSIVE" in out
+    assert run(capsys, "--scale", "0.5")[0] == 0
+
+
 def test_no_oracle_skips_the_third_opinion(capsys):
     status, out, _ = run(capsys, "--no-oracle", "--json")
     data = json.loads(out)
@@ -91,6 +100,8 @@ def test_no_oracle_skips_the_third_opinion(capsys):
         (["--batch", "0"], "argument --batch: expected a positive integer"),
         (["--seed", "-1"], "argument --seed: expected a non-negative integer, got '-1'"),
         (["--random", "5", "--sizes", "1,2"], "--random draws its own sizes"),
+        (["--random", "5", "--scale", "2"], "drop --scale"),
+        (["--scale", "-1"], "argument --scale: expected a positive number like 0.5, got '-1'"),
         (["--plant", "nope"], "argument --plant: invalid choice"),
         (["--random", "1000000000000"], "argument --random: expected at most 100,000,000"),
         (["--probes", "0"], "argument --probes: expected a positive integer"),

@@ -197,3 +197,55 @@ def test_bad_input_is_named(heart, kwargs, error, message):
     call = {"params": params, "x": x, "y": y, **kwargs}
     with pytest.raises(error, match=message):
         check_gradients(**call)
+
+
+def zero_gradient(p, xs, ys):
+    return [(np.zeros_like(W), np.zeros_like(b)) for W, b in p]
+
+
+def test_a_fully_saturated_network_is_inconclusive_not_a_pass(heart):
+    # Issue 13, item 4: with every unit saturated an all-zero gradient "passed".
+    params, x, y = heart
+    saturated = [(60 * W, 60 * b) for W, b in params]
+    result = check_gradients(saturated, x, y, manual=zero_gradient)
+    assert {b.status for b in result.blocks} == {"saturated"}
+    assert result.verdict == "inconclusive" and result.inconclusive and result.passed
+    assert "INCONCLUSIVE: every block is saturated" in result.summary()
+    assert "PASS" not in result.table()
+    assert result.to_dict()["verdict"] == "inconclusive"
+    # The same zero gradient on the unsaturated network fails: the verdict is not a default.
+    assert check_gradients(params, x, y, manual=zero_gradient).verdict == "fail"
+
+
+def in_float32(p, xs, ys):
+    return reference.gradients([(W.astype(np.float32), b.astype(np.float32)) for W, b in p],
+                               xs.astype(np.float32), ys.astype(np.float32))
+
+
+def in_float32_returned_as_float64(p, xs, ys):
+    return [(dW.astype(np.float64), db.astype(np.float64)) for dW, db in in_float32(p, xs, ys)]
+
+
+@pytest.mark.parametrize(("manual", "says"), [
+    (in_float32, "the manual returned float32 arrays"),
+    (in_float32_returned_as_float64, "every disagreement is within float32's rounding bounds"),
+])
+def test_a_float32_gradient_checked_in_float64_gets_a_hint(heart, manual, says):
+    # Issue 13, item 5.
+    params, x, y = heart
+    result = check_gradients(params, x, y, manual=manual, locate=False)
+    assert not result.passed
+    assert len(result.hints) == 1 and says in result.hints[0]
+    assert "--dtype float32" in result.hints[0]
+    assert says in result.summary() and result.to_dict()["hints"] == result.hints
+    assert check_gradients(params, x, y, manual=manual, dtype="float32").passed
+
+
+def test_a_real_mistake_gets_no_float32_hint(heart):
+    params, x, y = heart
+
+    def one_percent_off(p, xs, ys):
+        return [(1.01 * dW, db) for dW, db in reference.gradients(p, xs, ys)]
+
+    result = check_gradients(params, x, y, manual=one_percent_off, locate=False)
+    assert not result.passed and result.hints == []

@@ -13,7 +13,6 @@ comparing the hand deltas with ``jax.vjp`` (see ``first_wrong_layer``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -96,14 +95,6 @@ def _jax_gradient(params, x, y, activation: str) -> list[np.ndarray]:
         return [np.asarray(block, np.float64) for block in _flat(grads)]
 
 
-@dataclass
-class _Opinions:
-    manual: list
-    jax: list
-    oracle: list | None
-    notes: list = field(default_factory=list)
-
-
 def check_gradients(
     params,
     x,
@@ -170,10 +161,32 @@ def check_gradients(
         dtype=dtype.name,
         manual_name=getattr(manual, "__name__", repr(manual)),
     )
+    if not result.passed and dtype == np.float64:
+        result.hints.extend(_float32_hints(raw, params, x, y, activation, manual_blocks,
+                                           jax_blocks, result))
     if locate and not result.passed:
         result.first_wrong_layer = first_wrong_layer(params, x, y, activation, manual, result,
                                                      bounds)
     return result
+
+
+def _float32_hints(raw, params, x, y, activation, manual_blocks, jax_blocks,
+                   result: CheckResult) -> list[str]:
+    """Why a float64 check may fail a correct gradient: it was computed in float32 (returned
+    as such, or with every failing element within float32's rounding bounds)."""
+    returned = {np.asarray(block).dtype for layer in raw for block in layer}
+    if np.dtype(np.float32) in returned:
+        return ["hint: the manual returned float32 arrays, whose rounding alone exceeds float64 "
+                "tolerances; check float32 code in float32 (dtype='float32', --dtype float32)"]
+    bounds32 = _flat(error_bounds(params, x, y, activation, np.float32).grads)
+    failing = [index for index, block in enumerate(result.blocks) if block.status == "fail"]
+    if all(manual_blocks[i] is not None
+           and np.all(np.abs(manual_blocks[i] - jax_blocks[i]) <= 2 * bounds32[i])
+           for i in failing):
+        return ["hint: every disagreement is within float32's rounding bounds: is the manual "
+                "computing in float32 somewhere? If so, check it in float32 (dtype='float32', "
+                "--dtype float32)"]
+    return []
 
 
 def _hand_deltas(params, x, y, manual: Manual) -> list[np.ndarray] | None:

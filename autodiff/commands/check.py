@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from autodiff.cli import UsageError
 
 DEFAULT_SIZES = [1, 6, 7, 2]
 HEART_POINTS = 100
+DEFAULT_SCALE = 0.5
 EXIT_INCONCLUSIVE = 4
 EPILOG = ("exit status: 0 the gradients agree, 1 they disagree, 2 bad usage or input, "
           f"{EXIT_INCONCLUSIVE} inconclusive (every block saturated or below the rounding noise "
@@ -59,6 +61,16 @@ def _integer_at_least(minimum: int, what: str, maximum: int | None = None):
 _positive = _integer_at_least(1, "a positive integer")
 
 
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number like 0.5, got {text!r}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from autodiff.check.mistakes import MISTAKES  # NumPy only: keeps --help fast
     from autodiff.check.probes import PROBES
@@ -80,6 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "rounding, derived the same way)")
     parser.add_argument("--seed", type=_integer_at_least(0, "a non-negative integer"), default=0,
                         help="seed of the params (and data)")
+    parser.add_argument("--scale", type=_scale, default=None, metavar="S",
+                        help="every weight and bias is S times a standard normal (default 0.5, "
+                             "the worksheet's; large S saturates the units)")
     parser.add_argument("--random", type=_integer_at_least(1, "a positive integer", MAX_NETWORKS),
                         metavar="N", default=None,
                         help="check N random networks (depth 1-5, widths 1-16, batch 1-256, "
@@ -95,7 +110,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "jax.grad only, for quick runs")
     parser.add_argument("--probes", type=_positive, default=PROBES, metavar="K",
                         help="random directions for each block too large for the third "
-                             f"opinion to cover element by element (default {PROBES})")
+                             f"opinion to cover element by element (default {PROBES}; "
+                             "single network only)")
     parser.add_argument("--json", action="store_true", help="print JSON to stdout")
 
 
@@ -105,7 +121,7 @@ def _data(args):
     import reference
 
     sizes = args.sizes or DEFAULT_SIZES
-    params = reference.init_params(sizes, rng=args.seed)
+    params = reference.init_params(sizes, rng=args.seed, scale=args.scale or DEFAULT_SCALE)
     if sizes[0] == 1 and sizes[-1] == 2:
         x, y = reference.training_data(args.batch or HEART_POINTS)
     else:
@@ -158,8 +174,11 @@ def _report(result, text, as_json: bool) -> int:
 def run(args) -> int:
     if args.random is None:
         args.activation = args.activation or "logistic"
-    if args.random is not None and (args.sizes is not None or args.batch is not None):
-        raise UsageError("--random draws its own sizes and batches: drop --sizes/--batch")
+    drawn = {"--sizes": args.sizes, "--batch": args.batch, "--scale": args.scale}
+    if args.random is not None and any(value is not None for value in drawn.values()):
+        given = [name for name, value in drawn.items() if value is not None]
+        raise UsageError(f"--random draws its own sizes, batches and weight scales: drop "
+                         f"{'/'.join(given)}")
     if args.random is not None:
         return _run_random(args)
     return _run_single(args)
