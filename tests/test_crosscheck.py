@@ -4,12 +4,16 @@ element and the first wrong layer named, and reports saturation and the noise fl
 import json
 import re
 
+import jax
 import numpy as np
 import pytest
 
 import reference
+from autodiff.check import buckets, crosscheck
+from autodiff.check.cases import NetworkCase
 from autodiff.check.crosscheck import check_gradients
 from autodiff.core import network
+from autodiff.core.tolerance import error_bounds
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +80,27 @@ def test_first_wrong_layer_is_found_deep_down(deep_case):
     assert result.first_wrong_layer == 2
 
 
+@pytest.mark.parametrize("activation", ["logistic", "tanh"])
+def test_small_networks_share_one_compiled_jax_grad(activation):
+    # A new shape used to cost a jit compile (~0.2 s): a hypothesis example on its own.
+    compiled = buckets.batched_grad(activation)
+    NetworkCase(sizes=(2, 3), batch=4, activation=activation).check(oracle=False)
+    before = compiled._cache_size()
+    assert before >= 1  # the check above went through the padded bucket
+    for sizes, batch in [((1, 5, 2), 7), ((4, 16, 3, 9, 1), 256), ((3, 3, 3), 1)]:
+        case = NetworkCase(sizes=sizes, batch=batch, activation=activation)
+        params, x, y = case.build()
+        got = crosscheck._jax_gradient(params, x, y, activation)
+        with jax.enable_x64(True):
+            want = [np.asarray(g) for layer in network.grad(params, x, y, activation)
+                    for g in layer]
+        bounds = [e for layer in error_bounds(params, x, y, activation, np.float64).grads
+                  for e in layer]
+        assert all(np.all(np.abs(g - w) <= 2 * e) for g, w, e in zip(got, want, bounds,
+                                                                       strict=True))
+    assert compiled._cache_size() == before  # no new compile for three new shapes
+
+
 def test_misshapen_manual_block_fails_with_a_note(heart):
     params, x, y = heart
 
@@ -93,12 +118,8 @@ def test_misshapen_manual_block_fails_with_a_note(heart):
 def test_wrong_jax_is_caught_by_the_third_opinion(heart, monkeypatch):
     # If jax.grad itself were wrong, manual and the complex step would outvote it.
     params, x, y = heart
-    honest_grad = network.grad
-
-    def doubled(p, xs, ys, activation="logistic"):
-        return [(2 * dW, 2 * db) for dW, db in honest_grad(p, xs, ys, activation)]
-
-    monkeypatch.setattr(network, "grad", doubled)
+    honest = crosscheck._jax_gradient
+    monkeypatch.setattr(crosscheck, "_jax_gradient", lambda *args: [2 * g for g in honest(*args)])
     result = check_gradients(params, x, y, locate=False)
     assert not result.passed
     assert all("JAX network is suspect" in b.note for b in result.blocks)
@@ -228,7 +249,7 @@ def in_float32_returned_as_float64(p, xs, ys):
 
 @pytest.mark.parametrize(("manual", "says"), [
     (in_float32, "the manual returned float32 arrays"),
-    (in_float32_returned_as_float64, "every disagreement is within float32's rounding bounds"),
+    (in_float32_returned_as_float64, "every disagreement is small enough to be float32 rounding"),
 ])
 def test_a_float32_gradient_checked_in_float64_gets_a_hint(heart, manual, says):
     # Issue 13, item 5.

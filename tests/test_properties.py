@@ -190,3 +190,29 @@ def test_jacfwd_equals_jacrev(case):
         row_max = np.abs(r).reshape(r.shape[0], r.shape[1], -1).max(axis=2)
         tolerance = 2 * relative * row_max[..., None, None, None] + 2 * np.finfo(dtype).tiny
         assert np.all(np.abs(r - f) <= tolerance), "jacfwd and jacrev disagree"
+
+
+@given(network_cases(sizes=(1, 6, 7, 2), max_batch=4))
+@settings(max_examples=5)
+def test_network_cases_can_fix_the_architecture(case):
+    assert case.sizes == (1, 6, 7, 2)
+
+
+@given(network_cases(depth=2), network_cases(min_depth=4), network_cases(max_depth=2))
+@settings(max_examples=10)
+def test_network_cases_can_fix_or_bound_the_depth(two, deep, shallow):
+    assert two.depth == 2 and 4 <= deep.depth <= 5 and 1 <= shallow.depth <= 2
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"sizes": (3,)}, r"sizes: expected at least two positive widths"),
+    ({"sizes": (2, 0, 1)}, r"sizes: expected at least two positive widths"),
+    ({"sizes": (2, 3, 1), "depth": 3}, r"depth: sizes=\(2, 3, 1\) has 2 layers, got depth=3"),
+    ({"depth": 0}, r"depth: expected an integer >= 1, got 0"),
+    ({"min_depth": 4, "max_depth": 3}, r"max_depth: expected an integer >= 4, got 3"),
+    ({"depth": 2, "min_depth": 3}, r"depth: expected at least min_depth=3, got 2"),
+    ({"max_batch": 0}, r"max_batch: expected an integer >= 1, got 0"),
+])
+def test_network_cases_names_a_bad_argument(options, message):
+    with pytest.raises(ValueError, match=message):
+        network_cases(**options)
