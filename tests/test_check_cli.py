@@ -161,3 +161,16 @@ def test_failures_are_counted_but_only_the_first_few_kept(monkeypatch):
 def test_an_absurd_sweep_is_refused_by_the_library_too(n):
     with pytest.raises(ValueError, match=r"n: expected a number of networks from 1 to "):
         sweep.run_sweep(n)
+
+
+def test_every_option_is_described_in_the_help():
+    # Issue 13, item 12: `check --dtype` had no description.
+    from autodiff.cli import build_parser
+
+    parser = build_parser()
+    check = next(action for action in parser._actions if action.dest == "command").choices[
+        "check"]
+    undescribed = [action.option_strings for action in check._actions
+                   if action.option_strings and not action.help]
+    assert undescribed == []
+    assert "exit status: 0 the gradients agree" in check.format_help()
