@@ -41,8 +41,11 @@ RUNS = [
         ("--sizes", "784,128,10", "--batch", "32", "--no-oracle")),
     Run("784-512-512-10, batch 64", ("--sizes", "784,512,512,10", "--batch", "64"),
         120, 3 * 1024),
-    Run("784-512-512-10, batch 64, --dtype float32",
-        ("--sizes", "784,512,512,10", "--batch", "64", "--dtype", "float32")),
+    # In float32 the derived worst-case bounds of this saturated network (784 inputs at
+    # scale 0.5) exceed its gradients: nothing can be tested, and the check says so (exit 4).
+    Run("784-512-512-10, batch 64, --dtype float32 (inconclusive)",
+        ("--sizes", "784,512,512,10", "--batch", "64", "--dtype", "float32"),
+        expect_status=4),
     Run("784-512-512-10, batch 64, --no-oracle",
         ("--sizes", "784,512,512,10", "--batch", "64", "--no-oracle")),
     # missing-transpose goes wrong below the output: layer 2 of 3 (mistakes.wrong_from).
