@@ -18,6 +18,7 @@ import numpy as np
 
 import reference
 from autodiff.check import probes as third
+from autodiff.core import slips
 from autodiff.core.report import BlockReport, CheckResult, block_names
 from autodiff.core.tolerance import error_bounds, saturated_layers
 from reference.activations import get_activation
@@ -135,8 +136,8 @@ def check_gradients(
     if not isinstance(probes, int) or isinstance(probes, bool) or probes < 1:
         raise ValueError(f"probes: expected a positive number of directions, got {probes!r}")
 
-    raw = manual(params, x, y)
-    manual_blocks, notes = _as_blocks(raw, params, "manual")
+    manual_grads = manual(params, x, y)
+    manual_blocks, notes = _as_blocks(manual_grads, params, "manual")
     jax_blocks = _jax_gradient(params, x, y, activation)
     bounds = error_bounds(params, x, y, activation, dtype)
     bound_blocks = _flat(bounds.grads)
@@ -163,6 +164,12 @@ def check_gradients(
             note=notes[index],
             probe=opinions[index].probe,
         ))
+    # What each failing block's mistake looks like (autodiff.core.slips): one call per block.
+    for report, got, expected, bound in zip(reports, _flat(manual_grads), jax_blocks,
+                                            bound_blocks, strict=True):
+        if report.status == "fail":
+            report.diagnosis = slips.diagnose_block(params, x, y, report.name, got, expected,
+                                                    2 * bound, activation)
     result = CheckResult(
         blocks=reports,
         sizes=layer_widths(params),
@@ -172,7 +179,7 @@ def check_gradients(
         manual_name=getattr(manual, "__name__", repr(manual)),
     )
     if not result.passed and dtype == np.float64:
-        result.hints.extend(_float32_hints(raw, params, x, y, activation, manual_blocks,
+        result.hints.extend(_float32_hints(manual_grads, params, x, y, activation, manual_blocks,
                                            jax_blocks, result))
     if locate and not result.passed:
         result.first_wrong_layer = first_wrong_layer(params, x, y, activation, manual, result,
@@ -180,11 +187,11 @@ def check_gradients(
     return result
 
 
-def _float32_hints(raw, params, x, y, activation, manual_blocks, jax_blocks,
+def _float32_hints(manual_grads, params, x, y, activation, manual_blocks, jax_blocks,
                    result: CheckResult) -> list[str]:
     """Why a float64 check may fail a correct gradient: it was computed in float32 (returned
     as such, or with every failing element within float32's rounding bounds)."""
-    returned = {np.asarray(block).dtype for layer in raw for block in layer}
+    returned = {np.asarray(block).dtype for layer in manual_grads for block in layer}
     if np.dtype(np.float32) in returned:
         return ["hint: the manual returned float32 arrays, whose rounding alone exceeds float64 "
                 "tolerances; check float32 code in float32 (dtype='float32', --dtype float32)"]

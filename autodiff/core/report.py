@@ -85,6 +85,8 @@ class BlockReport:
     max_oracle_error: float | None = None
     probe: ProbeSummary | None = None
     note: str = ""
+    # What the wrong gradient looks like (``autodiff.core.diagnose``), set on failing blocks.
+    diagnosis: list = field(default_factory=list)
 
     @classmethod
     def compare(cls, name, manual, jax, oracle, bound, oracle_bound, saturated: bool,
@@ -157,6 +159,7 @@ class BlockReport:
             "max_third_opinion_error": _finite_or_none(self.max_oracle_error),
             "third_opinion_probe": None if self.probe is None else self.probe.to_dict(),
             "note": self.note,
+            "diagnosis": [{"key": key, "text": text} for key, text in self.diagnosis],
         }
 
 
@@ -258,8 +261,11 @@ class CheckResult:
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
                  for row in rows]
         notes = [f"  {block.name}: {block.note}" for block in self.blocks if block.note]
+        diagnoses = [f"  {block.name}: {'; '.join(text for _, text in block.diagnosis)}"
+                     for block in self.blocks if block.diagnosis]
         return "\n".join([self.summary(), "", *lines, "", LEGEND, *self._probes(),
-                          *(["", "notes:", *notes] if notes else [])])
+                          *(["", "notes:", *notes] if notes else []),
+                          *(["", "diagnosis:", *diagnoses] if diagnoses else [])])
 
     def to_dict(self) -> dict:
         return {

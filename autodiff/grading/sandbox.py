@@ -136,6 +136,35 @@ class Sandbox:
             self._kill()
         return outcome
 
+    # --- op "apply" (diagnoses): a helper of the submission, such as d_sigma ---------------
+    def apply(self, name: str, *args: np.ndarray, params=None, item: int | None = None,
+              timeout: float | None = None) -> Outcome:
+        """Call ``name(*args)`` in the child, with ``W1 … b3`` set from ``params`` if given;
+        ``item`` picks one value of a returned tuple (``network_function``'s stages)."""
+        if self._process is None:
+            try:
+                self.load()
+            except LoadError as error:
+                return Outcome("crash", f"could not restart the submission: {error}")
+        request = {"op": "apply", "name": name, "args": [encode(arg) for arg in args],
+                   "item": item, "globals": None if params is None else {
+                       f"{kind}{layer}": encode(array)
+                       for layer, pair in enumerate(params, start=1)
+                       for kind, array in zip("Wb", pair, strict=True)}}
+        limit = self.call_timeout if timeout is None else min(timeout, self.call_timeout)
+        try:
+            reply = self._exchange(request, limit)
+            if reply.get("status") == "value":
+                return Outcome("value", value=decode(reply["value"]),
+                               dtype=str(reply.get("dtype")))
+            outcome = Outcome(str(reply.get("status")), str(reply.get("message", "")))
+        except _Lost as lost:
+            outcome = Outcome(lost.status, lost.message)
+        if outcome.fatal:
+            self._kill()
+        return outcome
+    # --- end of op "apply" ----------------------------------------------------------------
+
     def close(self) -> None:
         self._kill()
         self._workdir.cleanup()

@@ -7,7 +7,8 @@ nothing the submission prints (or reads) can touch the protocol:
 * ``{"op": "load", "cells": [[label, source], …], "names": [...]}`` runs the cells in one
   namespace and answers which of ``names`` are missing or not callable;
 * ``{"op": "call", "name", "globals": {W1: array, …}, "x", "y"}`` sets the globals, calls
-  the function and answers ``{"status": "value", "value": array}`` or why there is none.
+  the function and answers ``{"status": "value", "value": array}`` or why there is none;
+* ``{"op": "apply", …}`` calls a helper (``sigma``, ``network_function`` …), see ``apply``.
 
 Arrays travel as ``{"dtype", "shape", "data": base64}``. Printing more than OUTPUT_CAP
 characters ends the process after an ``output_limit`` answer.
@@ -128,6 +129,38 @@ def call(namespace, request, labels):
             "dtype": str(result.dtype)}
 
 
+# --- op "apply" (diagnoses): call a helper of the submission on arrays -------------------
+def apply(namespace, request, labels):
+    """``{"op": "apply", "name", "args": [array, …], "globals": {W1: array, …} | null,
+    "item": k | null}``: call ``name(*args)`` (``network_function`` reads the globals) and
+    answer like ``call``; ``item`` picks the k-th value of a returned tuple."""
+    function = namespace.get(request["name"])
+    if not callable(function):
+        return {"status": "missing", "message": f"{request['name']} is not defined"}
+    namespace.update({key: decode(value) for key, value in (request.get("globals") or {}).items()})
+    try:
+        result = function(*(decode(arg) for arg in request["args"]))
+    except SystemExit as error:
+        return {"status": "exit", "message": f"called sys.exit({error.code!r})"}
+    except BaseException as error:
+        return {"status": "raised", "message": describe_exception(error, labels)}
+    item = request.get("item")
+    if item is not None:
+        if not isinstance(result, (tuple, list)) or len(result) <= item:
+            count = len(result) if isinstance(result, (tuple, list)) else "no tuple of"
+            return {"status": "not_array", "message": f"returned {count} values"}
+        result = result[item]
+    if isinstance(result, (int, float, np.number)):
+        result = np.asarray(result)
+    if not isinstance(result, np.ndarray) or result.dtype.kind not in "fiub":
+        return {"status": "not_array", "message": f"returned {type(result).__name__}"}
+    if result.size > MAX_RETURNED_ELEMENTS:
+        return {"status": "not_array", "message": f"returned shape {result.shape}, too large"}
+    return {"status": "value", "value": encode(np.asarray(result, dtype=np.float64)),
+            "dtype": str(result.dtype)}
+# --- end of op "apply" --------------------------------------------------------------------
+
+
 def main(request_fd, reply_fd, output_cap):
     replies = Replies(reply_fd)
     requests = os.fdopen(request_fd, "r", encoding="utf-8")
@@ -154,6 +187,8 @@ def main(request_fd, reply_fd, output_cap):
                 missing = [name for name in request["names"]
                            if not callable(namespace.get(name))]
                 reply = {"ok": True, "missing": missing}
+        elif request["op"] == "apply":
+            reply = apply(namespace, request, labels)
         else:
             reply = call(namespace, request, labels)
         replies.send(reply)
