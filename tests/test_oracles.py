@@ -124,3 +124,12 @@ def test_memory_stays_bounded_where_an_identity_would_not_fit():
     assert peak < 4 * probes.CHUNK_BYTES, f"{peak / 2**20:.0f} MiB"
     assert [o.probe is not None for o in opinions] == [True, False, False, False]
     assert all(o.probe.manual_excess <= 1 for o in opinions if o.probe)
+
+
+def test_a_nan_in_a_probed_block_fails_its_probe():
+    params, x, y = data([6, 9, 3], 11)
+    truth = flat(reference.gradients(params, x, y))
+    wrong = list(truth)
+    wrong[0] = truth[0].copy()
+    wrong[0][2, 3] = np.nan
+    assert probed(params, x, y, wrong)[0].probe.manual_excess == math.inf

@@ -127,7 +127,9 @@ def _probed(params, y, inputs, bounds64, layer, which, activation, opinions, bou
                 continue
             g = np.ravel(values)
             slack = spread + own + block.size * u * (np.abs(flat_V) @ np.abs(g))
-            ratios[name].extend(np.abs(flat_V @ g - along) / slack)
+            # A non-finite opinion is as far off as can be (NaN would compare as agreeing).
+            ratio = np.abs(flat_V @ g - along) / slack
+            ratios[name].extend(np.where(np.isnan(ratio), np.inf, ratio))
             slacks[name].extend(slack)
     # The probes' tolerances vary little from one direction to the next: quote the largest.
     largest = max(slacks["manual"] or slacks["jax"])
@@ -144,9 +146,9 @@ def third_opinion(params, x, y, activation: str, manual_blocks, jax_blocks, boun
                   bounds64: ErrorBounds, probes: int = PROBES, seed: int = 0,
                   budget: float | None = None) -> list[Opinion]:
     """One ``Opinion`` per block in block-name order. Blocks within ``budget`` (default
-    ``FULL_BUDGET``) are covered
-    element by element; the others get ``probes`` Gaussian directions, drawn from ``seed``
-    and the block's index. ``*_blocks`` are flat ``[W1, b1, …]`` (``bounds64`` in float64)."""
+    ``FULL_BUDGET``) are covered element by element; the others get ``probes`` Gaussian
+    directions, drawn from ``seed`` and the block's index. ``*_blocks`` are flat
+    ``[W1, b1, …]`` in the check's dtype (``bounds64``: float64's bounds)."""
     if probes < 1:
         raise ValueError(f"probes: expected a positive number of directions, got {probes!r}")
     params = [(np.asarray(W, np.float64), np.asarray(b, np.float64)) for W, b in params]
