@@ -124,3 +124,6 @@ def network_cases(
 def networks(**options) -> st.SearchStrategy[tuple]:
     """``(params, x, y)`` triples built from ``network_cases(**options)``."""
     return network_cases(**options).map(lambda case: case.build())
+
+
+from autodiff.check.layer_strategies import *  # noqa: E402, F403  (any layer, for check_vjp)

@@ -4,6 +4,7 @@ Default: the worksheet's 1-6-7-2 logistic network (``reference.init_params``, se
 heart data, one table row per parameter block. ``--random N`` checks N random networks
 through the compiled fast path and prints networks checked per second next to naive eager
 ``jax.grad``. ``--plant MISTAKE`` swaps in a planted backprop mistake to show a failure.
+``backprop check LAYERS.py`` checks a user's module of layer pairs instead (``check.modules``).
 Exit 0 all agree, 1 something disagrees, 2 bad usage or input, 4 inconclusive (nothing
 disagrees, but every block is saturated or below the rounding noise floor: nothing was
 tested).
@@ -113,6 +114,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"opinion to cover element by element (default {PROBES}; "
                              "single network only)")
     parser.add_argument("--json", action="store_true", help="print JSON to stdout")
+    # A user's module of layers (autodiff.check.modules): every NAME_forward/NAME_backward.
+    parser.add_argument("path", nargs="?", default=None, metavar="LAYERS.py",
+                        help="check every NAME_forward/NAME_backward pair of this module "
+                             "against jax.vjp or finite differences (see the README)")
 
 
 def _data(args):
@@ -172,6 +177,11 @@ def _report(result, text, as_json: bool) -> int:
 
 
 def run(args) -> int:
+    if args.path is not None:  # a user's module of layers: autodiff.check.modules
+        from autodiff.check.modules import check_module_from_cli
+
+        result = check_module_from_cli(args)
+        return _report(result, result.summary, args.json)
     if args.random is None:
         args.activation = args.activation or "logistic"
     drawn = {"--sizes": args.sizes, "--batch": args.batch, "--scale": args.scale}
