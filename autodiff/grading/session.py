@@ -9,6 +9,7 @@ code does, the result is a ``GradeReport``, never an exception.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,9 +39,7 @@ class Options:
 
     def with_seed(self) -> Options:
         """These options with the seed fixed (drawn now when None)."""
-        seed = fresh_seed() if self.seed is None else self.seed
-        return Options(self.examples, seed, self.call_timeout, self.total_timeout, self.names,
-                       self.allow_weak, self.limits)
+        return dataclasses.replace(self, seed=fresh_seed() if self.seed is None else self.seed)
 
 
 class Session:

@@ -16,6 +16,7 @@ Standard library and NumPy only, and no import of this project: the modules it n
 loaded from this folder by their paths.
 """
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -116,7 +117,8 @@ class Zygote:
             if time.monotonic() >= stop:
                 # The keeper leads the sandbox's process group; while it is not reaped, no
                 # other group can have its number.
-                os.killpg(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
                 _, status = os.waitpid(pid, 0)
             else:
                 time.sleep(0.001)
