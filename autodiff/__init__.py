@@ -24,7 +24,7 @@ _LAZY = {
     "cost_jacobian": "autodiff.core.network",
     "train": "autodiff.training.engine",
     "train_ensemble": "autodiff.training.ensemble",
-    "grade": "autodiff.grading.grader",
+    "grade": "autodiff.grading.session",
     "mistakes": "autodiff.check.mistakes",
     "strategies": "autodiff.check.strategies",
     "plotting": "autodiff.training.plotting",

@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 
 from autodiff.grading.cases import random_case
-from autodiff.grading.grader import grade
 from autodiff.grading.helpers import CallError, check_helpers, own_trace, sandbox_caller
+from autodiff.grading.isolation import strongest
 from autodiff.grading.loader import JACOBIAN_NAMES, load_submission
 from autodiff.grading.sandbox import Sandbox
+from autodiff.grading.session import grade
+from autodiff.grading.zygote_client import Zygote
 from reference.activations import d_logistic, logistic
 
 ZOO = Path(__file__).parent / "submissions"
@@ -43,7 +45,7 @@ def _labels() -> set[str]:
 def _graded(path: Path):
     """Grade the functions the sheet plants; assert none has a label planted for another."""
     expected = expectations(path)
-    report = grade(path, examples=EXAMPLES, names=tuple(expected))
+    report = grade(path, examples=EXAMPLES, seed=0, names=tuple(expected))
     assert report.load_error is None
     others = _labels()
     for result in report.functions:
@@ -162,8 +164,9 @@ def test_network_function_errors_are_named():
 
 
 def test_sandbox_apply_calls_the_submissions_helpers():
-    with Sandbox(load_submission(ZOO / "diagnoses" / "helper_d_sigma.py"),
-                 JACOBIAN_NAMES) as box:
+    with Zygote() as zygote, Sandbox(zygote, strongest(zygote, allow_weak=False),
+                                     load_submission(ZOO / "diagnoses" / "helper_d_sigma.py"),
+                                     JACOBIAN_NAMES) as box:
         box.load()
         call = sandbox_caller(box)
         z = np.array([[0.0, 0.5]])

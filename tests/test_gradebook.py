@@ -80,6 +80,13 @@ def test_csv_rows_scores_diagnoses_and_flags():
     assert "\x1b" not in dave["diagnoses"] and "\\x1b[2J" in dave["diagnoses"]
 
 
+def test_integrity_and_nondeterminism_are_flagged():
+    erin = _report("erin.py", {"J_W3": _result("J_W3", kind="integrity"),
+                               "J_b1": _result("J_b1", kind="nondeterministic")})
+    row = dict(zip(*gradebook.csv_rows([erin], JACOBIAN_NAMES, POINTS), strict=True))
+    assert row["flags"] == "integrity:J_W3 nondeterministic:J_b1"
+
+
 def _csv(reports, points) -> str:
     stream = io.StringIO()
     csv.writer(stream).writerows(gradebook.csv_rows(reports, JACOBIAN_NAMES, points))

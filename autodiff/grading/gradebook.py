@@ -28,7 +28,10 @@ from autodiff.grading.grader import FunctionResult, GradeReport
 from autodiff.grading.report import reproduction
 
 # Failure kinds a teacher should look at: the submission hung, crashed, flooded, cheated …
-FLAGGED_KINDS = ("timeout", "crash", "output_limit", "protocol", "exit", "mutated", "missing")
+# Failures a teacher should look at beyond the score: the sandbox stopped the function, or it
+# broke the worksheet's rules (an autodiff import, answers that change for the same input).
+FLAGGED_KINDS = ("timeout", "crash", "output_limit", "protocol", "exit", "mutated", "missing",
+                 "integrity", "nondeterministic")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
