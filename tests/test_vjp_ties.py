@@ -1,0 +1,85 @@
+"""Max-pool ties in float32: tanh saturates to exactly ±1 (exact ties) and, just short of that,
+to values 1e-5 apart (near-ties). Every routing in the subgradient set passes "at a kink" —
+the library's and the loop's first maximum, the last, an even or uneven split — for the
+library's array-API forward (``jax.vjp``) and a CS231n loop forward (Ridders); a tie counted
+twice fails, and so does routing a near-tie, or an untied window, to the smaller input."""
+
+import numpy as np
+import pytest
+from layers import loops as L
+
+from autodiff import check_vjp, from_cache_style
+from reference.layers.conv import maxpool_backward, maxpool_forward
+
+TANH = np.tanh(np.float32([[20, 20, 20, 20],      # four inputs exactly 1
+                           [20, -20, 20, -20],    # two 1s tied, two -1s below them
+                           [-20, -20, -20, -20],  # four inputs exactly -1, tied
+                           [5.0, 5.5, 0.5, 4.0],  # 1 - t: 9.1e-5 and 3.3e-5, 6e-5 apart
+                           [5.8, 5.5, -3, 1.0],   # 1.5e-5 apart
+                           [6.0, 6.05, 2, 3],     # 1.2e-6 apart: tied within the resolution
+                           [0.3, -0.4, 0.9, 0.1]]))
+X = np.concatenate([TANH, np.float32([[0.2, -1.3, 0.7, 0.6]])]).reshape(1, 2, 2, 2, 2, 2)
+X = X.transpose(0, 1, 2, 4, 3, 5).reshape(1, 2, 4, 4)  # row r of TANH is window r, row-major
+TIED = 2 + 4 + 2 + 4                                    # the inputs tied exactly at a maximum
+
+
+def _windows(x):
+    """``(N, C, H/2, W/2, 4)``: each 2×2 window's inputs, row-major."""
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(
+        n, c, h // 2, w // 2, 4)
+
+
+def _route(weigh):
+    """A backward giving each window's gradient to its inputs with ``weigh(window, tied)``."""
+    def backward(dout, x, *_):
+        windows = _windows(x)
+        tied = windows == windows.max(axis=-1, keepdims=True)
+        weights = weigh(windows, tied) * dout[..., None]
+        n, c, h, w, _ = weights.shape
+        return weights.reshape(n, c, h, w, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(x.shape)
+    return backward
+
+
+def _last(windows, tied):
+    return np.flip(np.cumsum(np.flip(tied, -1), -1) == 1, -1) & tied
+
+
+def _uneven(windows, tied):
+    weights = tied * np.arange(1.0, 5.0)
+    return weights / weights.sum(-1, keepdims=True)
+
+
+def _runner_up(windows, tied):
+    """The second largest where nothing ties: wrong off ties (a near-tie included)."""
+    second = np.argsort(windows, axis=-1)[..., -2:-1]
+    untied = tied.sum(-1, keepdims=True) == 1
+    return np.where(untied, np.arange(4) == second, tied / tied.sum(-1, keepdims=True))
+
+
+ROUTINGS = {  # name: backward, all in the subgradient set
+    "first": None,                                       # each forward's own backward
+    "last": _route(_last),
+    "split evenly": _route(lambda windows, tied: tied / tied.sum(-1, keepdims=True)),
+    "split unevenly": _route(_uneven),
+}
+FORWARDS = {  # name: (forward, its own backward, extra arguments, the oracle)
+    "library": (lambda x: maxpool_forward(x), lambda d, x: maxpool_backward(d, x), (), "jax.vjp"),
+    "loop": (*from_cache_style(L.max_pool_forward_naive, L.max_pool_backward_naive),
+             ({"size": 2, "stride": 2},), "ridders"),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kind", sorted(FORWARDS))
+def test_every_routing_in_the_subgradient_passes_and_others_fail(kind, dtype):
+    forward, own, extra, oracle = FORWARDS[kind]
+    for name, backward in ROUTINGS.items():
+        result = check_vjp(forward, backward or own, X, *extra, dtype=dtype)
+        assert result.passed, (name, result.table())
+        assert result["x"].oracle == oracle and result["x"].kinks >= TIED, result.table()
+        assert "pass, at a kink" in result.table()
+    twice = check_vjp(forward, _route(lambda windows, tied: tied * 1.0), X, *extra, dtype=dtype)
+    assert twice.failing == ["x"] and twice["x"].diagnosis[0][0] == "tie", twice.table()
+    wrong = check_vjp(forward, _route(_runner_up), X, *extra, dtype=dtype)
+    assert wrong.failing == ["x"] and not wrong["x"].worst_at_kink, wrong.table()
