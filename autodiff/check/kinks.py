@@ -8,7 +8,17 @@ the gap is the jump in slope and does not shrink. Requiring ``Δ(h/4)`` to be wi
 ``Δ(h)`` flags kinks within about ``h/10`` of ``x_j`` — ``1e-5`` of its scale, a few hundred
 float32 roundings, so a near-tie that float32 rounding can flip counts as a tie. At a kink any
 value between the two one-sided slopes is a valid (Clarke) derivative, and ``low``/``high`` are
-that interval. The same evaluations give, per element,
+that interval.
+
+An element counts as smooth (``clean``) only when the gap shrinks fourfold to within
+``SMOOTH_SLACK · |Δ(h)|``. A kink at ``r·h`` from ``x_j`` (a max-pool near-tie: float32 tanh
+saturates to values ``1e-5`` apart) with jump ``J`` gives ``Δ(h) = J(1 − r)`` and
+``Δ(h/4) = J·max(0, 1 − 4r)``: for ``r ≥ 1/4`` the small steps do not reach it and ``Δ(h/4) = 0``,
+which a slack of 1/4 would take for smooth; with 0.1 only ``r`` in ``[0.18, 0.22]`` mimics
+``Δ(h)/4``, and there the Richardson estimate stays within 8 times its error estimate (what
+``vjp_opinions`` allows). Elements neither smooth nor on a kink have a kink between ``h/10`` and
+``h``: their derivative is well defined but the estimate is not used there, and
+``ridders_steps`` keeps Ridders' steps short of the kink. The same evaluations give, per element,
 
 * ``estimate``: the Richardson extrapolation ``(16·c(h/4) − c(h)) / 15`` of the central
   differences, with ``estimate_error = |c(h) − c(h/4)| / 15`` (the error of ``c(h/4)``, an upper
@@ -33,6 +43,7 @@ import numpy as np
 from autodiff.check.vjp_probe import Probe
 
 RESOLUTION = 1e-4
+SMOOTH_SLACK = 0.1
 
 
 @dataclass
@@ -91,7 +102,7 @@ def _scan_element(probe: Probe, position: int, x: np.ndarray, j: int, scale: flo
     right, left = slopes[(True, False)], slopes[(False, False)]
     gap_h, gap = right_h - left_h, right - left
     kink = abs(gap) > 4 * noise and abs(gap_h - gap) <= 0.5 * abs(gap)
-    smooth = not kink and abs(gap - gap_h / 4) <= 0.25 * abs(gap_h) + 2 * noise
+    smooth = not kink and abs(gap - gap_h / 4) <= SMOOTH_SLACK * abs(gap_h) + 2 * noise
     central_h, central = (right_h + left_h) / 2, (right + left) / 2
     x_j = abs(float(x.flat[j]))
     result.update(
@@ -119,11 +130,19 @@ def scan_argument(probe: Probe, position: int, max_elements: int = 4096,
     fields = {name: np.zeros(n, bool if name in ("kink", "clean") else float)
               for name in Scan.__dataclass_fields__ if name != "scanned"}
     scale = probe.scale(position)
+    fields["step"][:] = RESOLUTION * np.maximum(np.abs(x.ravel()), scale)  # unscanned ones too
     for j in np.flatnonzero(scanned):
         for name, value in _scan_element(probe, position, x, j, scale).items():
             fields[name][j] = value
     return Scan(scanned=scanned.reshape(x.shape),
                 **{name: value.reshape(x.shape) for name, value in fields.items()})
+
+
+def ridders_steps(scan: Scan) -> np.ndarray:
+    """A first step for Ridders per element that goes no further than the scan looked: its
+    step ``h`` where it found ``φ`` smooth, and ``h/16`` elsewhere — short of a kink between
+    ``h/10`` and ``h`` (unscanned elements are not known to be smooth either)."""
+    return np.where(scan.scanned & scan.clean, scan.step, scan.step / 16)
 
 
 def tie_check(probe: Probe, position: int, scan: Scan) -> tuple[float, float] | None:

@@ -91,7 +91,8 @@ def _contexts(layout: Layout, names, opinions, reference, douts) -> list[Context
                     douts) for name, opinion in zip(names, opinions, strict=True)]
 
 
-def _report(probe, name, position, got, note, scan, opinion, tolerance, context, spread):
+def _report(probe, name, position, got, note, scan, bound64, opinion, tolerance, context,
+            spread):
     """One argument's report; a float32 failure against JAX is judged again with JAX's own
     float32 error added to the tolerance, and a failure against an exact oracle goes to
     Ridders (see ``vjp_opinions.contradicted``)."""
@@ -105,10 +106,10 @@ def _report(probe, name, position, got, note, scan, opinion, tolerance, context,
                               trust=opinion.trust + "; tolerance widened by JAX's own float32 "
                               "error here")
             report = compare(name, position, got, note, opinion, scan, tolerance, context, tie)
-    if contradicted(probe, position, got, opinion, report, tolerance):
+    if contradicted(probe, position, scan, bound64, got, opinion, report, tolerance):
         # Ridders sides with the backward: the exact oracle is suspect, use Ridders.
         reason = f"{opinion.name} contradicted by Ridders at {report.worst_index}"
-        ridders = ridders_opinion(probe, position, scan, [reason])
+        ridders = ridders_opinion(probe, position, scan, bound64, [reason])
         return compare(name, position, got, note, ridders, scan,
                        tolerance - opinion.extra + ridders.extra, context, tie)
     report.trust = opinion.trust
@@ -143,12 +144,13 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     count = rounding_count([*layout.differentiable(), *douts])
     reference = [o for o in probe.base if o is not None]
     found = from_jax(forward, layout, douts, reference, oracle)
-    scans, opinions, tolerances = [], [], []
+    scans, bounds64, opinions, tolerances = [], [], [], []
     for slot, position in enumerate(layout.wrt):
         scan = scan_argument(probe, position, max_elements, rng)
         bound64 = rounding_bound(scan, count, np.float64)
         opinion = choose(probe, position, scan, bound64, found[slot], oracle)
         scans.append(scan)
+        bounds64.append(bound64)
         opinions.append(opinion)
         tolerances.append(rounding_bound(scan, count, layout.dtype) + bound64 + opinion.extra)
 
@@ -156,7 +158,7 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     contexts = _contexts(layout, wrt_names, opinions, reference, probe.douts)
     spread = Spread(forward, layout, douts, reference) if layout.dtype == np.float32 else None
     reports = [_report(probe, wrt_names[slot], position, grads[slot], notes[slot], scans[slot],
-                       opinions[slot], tolerances[slot], contexts[slot],
+                       bounds64[slot], opinions[slot], tolerances[slot], contexts[slot],
                        spread and (lambda slot=slot: spread.of(slot)))
                for slot, position in enumerate(layout.wrt)]
     return VJPResult(
