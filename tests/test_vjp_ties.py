@@ -1,9 +1,9 @@
 """Max-pool ties in float32: tanh saturates to exactly ±1 (exact ties) and, just short of that,
 to values 1e-5 apart (near-ties). Every routing in the subgradient set passes "at a kink" —
 the library's and the loop's first maximum, the last, an even or uneven split, ``jax.vjp``'s
-own (even) split — for the
-library's array-API forward (``jax.vjp``) and a CS231n loop forward (Ridders); a tie counted
-twice fails, and so does routing a near-tie beyond the resolution to the smaller input."""
+even split — for the library's array-API forward (``jax.vjp``) and a CS231n loop forward
+(Ridders), in windows apart or overlapping; a tie counted twice fails, and so does routing a
+near-tie beyond the scan's resolution to the smaller input."""
 
 import numpy as np
 import pytest
@@ -65,18 +65,20 @@ def _near_tie_swapped(windows, tied):
     return np.where(near[..., None], runner_up, first)
 
 
-def _jax(dout, x, *_):
-    """``jax.vjp`` of the library's forward: at a tie it splits the gradient evenly."""
-    import jax
+def _jax_of(forward):
+    """A backward that is ``jax.vjp`` of ``forward``: at a tie it splits the gradient evenly."""
+    def backward(dout, x, *_):
+        import jax
 
-    with jax.enable_x64(True):  # in the dtype asked for: float64 stays float64
-        _, vjp = jax.vjp(maxpool_forward, jax.numpy.asarray(x))
-        return np.asarray(vjp(jax.numpy.asarray(dout))[0])
+        with jax.enable_x64(True):  # in the dtype asked for: float64 stays float64
+            _, vjp = jax.vjp(forward, jax.numpy.asarray(x))
+            return np.asarray(vjp(jax.numpy.asarray(dout))[0])
+    return backward
 
 
 ROUTINGS = {  # name: backward, all in the subgradient set
     "first": None,                                       # each forward's own backward
-    "jax.vjp": _jax,
+    "jax.vjp": _jax_of(maxpool_forward),
     "last": _route(_last),
     "split evenly": _route(lambda windows, tied: tied / tied.sum(-1, keepdims=True)),
     "split unevenly": _route(_uneven),
@@ -117,3 +119,27 @@ def test_the_scan_calls_a_near_tie_neither_smooth_nor_a_kink():
     near[tuple(np.transpose(NEAR_TIES))] = True
     assert not np.any((scan.kink | scan.clean)[near])
     assert np.count_nonzero(scan.kink) == TIED and np.all(scan.clean[~near & ~scan.kink])
+
+
+def test_overlapping_windows_take_each_windows_routing_and_catch_a_tie_counted_twice():
+    """Stride 1: an input tied in several windows is valid anywhere in the sum of its windows'
+    ranges (the chain rule's interval), wider than the one-sided derivatives when the windows'
+    gradients differ in sign; each tie joined through the windows it shares must still sum
+    right. ``jax.vjp`` routes these windows evenly, the library to the first maximum."""
+    def forward(x):
+        return maxpool_forward(x, size=2, stride=1)
+
+    def every_max(dout, x):
+        windows = np.lib.stride_tricks.sliding_window_view(x, (2, 2), axis=(2, 3))
+        dx = np.zeros(x.shape)
+        for n, c, i, j in np.ndindex(dout.shape):
+            window = windows[n, c, i, j]
+            dx[n, c, i:i + 2, j:j + 2] += (window == window.max()) * dout[n, c, i, j]
+        return dx
+
+    for dtype in ("float32", "float64"):
+        for backward in (lambda d, x: maxpool_backward(d, x, size=2, stride=1), _jax_of(forward)):
+            result = check_vjp(forward, backward, X, dtype=dtype)
+            assert result.passed and "pass, at a kink" in result.table(), result.table()
+        twice = check_vjp(forward, every_max, X, dtype=dtype)
+        assert twice.failing == ["x"] and twice["x"].diagnosis[0][0] == "tie", twice.table()

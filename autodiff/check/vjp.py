@@ -6,8 +6,9 @@ in ``vjp_args``), or a CS231n pair ``layer_forward(*args) -> (out, cache)`` and
 argument the backward's gradient is compared with ``dout · ∂out/∂x`` from the most exact oracle
 that works on the forward (``vjp_oracles``: ``jax.vjp``, the complex step, Ridders), every
 oracle cross-checked element by element against the finite-difference scan of ``kinks`` —
-which also finds inputs on kinks and the range of valid derivatives there — and a failure
-against an exact oracle confirmed by Ridders. Tolerances come from ``vjp_tolerance``.
+which also finds inputs on kinks and the range of valid derivatives there, and ``vjp_ties``
+the range of a tie's sum — and a failure against an exact oracle confirmed by Ridders.
+Tolerances come from ``vjp_tolerance``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import replace
 import numpy as np
 
 from autodiff.check import vjp_oracles
-from autodiff.check.kinks import scan_argument, tie_check
+from autodiff.check.kinks import scan_argument
 from autodiff.check.vjp_args import (
     Layout,
     as_gradients,
@@ -32,6 +33,7 @@ from autodiff.check.vjp_diagnose import Context
 from autodiff.check.vjp_opinions import Spread, choose, contradicted, from_jax, ridders_opinion
 from autodiff.check.vjp_probe import Probe
 from autodiff.check.vjp_report import VJPResult
+from autodiff.check.vjp_ties import tie_check
 from autodiff.check.vjp_tolerance import rounding_bound, rounding_count
 
 ORACLES = ("auto", "jax", "complex-step", "ridders")
@@ -96,8 +98,8 @@ def _report(probe, name, position, got, note, scan, bound64, opinion, tolerance,
     """One argument's report; a float32 failure against JAX is judged again with JAX's own
     float32 error added to the tolerance, and a failure against an exact oracle goes to
     Ridders (see ``vjp_opinions.contradicted``)."""
-    tie = tie_check(probe, position, scan)
-    report = compare(name, position, got, note, opinion, scan, tolerance, context, tie)
+    ties = tie_check(probe, position, scan)
+    report = compare(name, position, got, note, opinion, scan, tolerance, context, ties)
     if not report.passed and spread is not None and opinion.name in vjp_oracles.JAX_NAMES:
         extra = spread()
         if extra is not None:
@@ -105,13 +107,13 @@ def _report(probe, name, position, got, note, scan, bound64, opinion, tolerance,
             opinion = replace(opinion, extra=opinion.extra + extra,
                               trust=opinion.trust + "; tolerance widened by JAX's own float32 "
                               "error here")
-            report = compare(name, position, got, note, opinion, scan, tolerance, context, tie)
+            report = compare(name, position, got, note, opinion, scan, tolerance, context, ties)
     if contradicted(probe, position, scan, bound64, got, opinion, report, tolerance):
         # Ridders sides with the backward: the exact oracle is suspect, use Ridders.
         reason = f"{opinion.name} contradicted by Ridders at {report.worst_index}"
         ridders = ridders_opinion(probe, position, scan, bound64, [reason])
         return compare(name, position, got, note, ridders, scan,
-                       tolerance - opinion.extra + ridders.extra, context, tie)
+                       tolerance - opinion.extra + ridders.extra, context, ties)
     report.trust = opinion.trust
     return report
 
