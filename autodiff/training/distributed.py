@@ -75,6 +75,7 @@ class Sharded:
 
     def __init__(self, devices=None):
         self.devices = list(devices if devices is not None else jax.devices())
+        self.platform = self.devices[0].platform
         mesh = Mesh(np.array(self.devices), ("ensemble",))
         self.split = NamedSharding(mesh, PartitionSpec("ensemble"))
         self.whole = NamedSharding(mesh, PartitionSpec())
