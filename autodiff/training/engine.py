@@ -112,7 +112,10 @@ def augmented_cost(Wbs, x1, y, activation: str = "logistic"):
 # XLA's CPU backend hands dots and, by default, reductions too to the YNNPACK library, one
 # library call (kernel) each. Handing it only the dots keeps step's broadcast-multiply-sums in
 # XLA's own loops, fused with the activations around them: 11 kernels a step instead of 15.
-CPU_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_DOT"}
+# Those loops run over the N examples; with 512-bit vectors where the CPU has them the step
+# takes 3.3 µs instead of 3.8-3.9 (1-6-7-2, N=100, float32, measured side by side).
+CPU_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_DOT",
+               "xla_cpu_prefer_vector_width": 512}
 
 
 def _run_chunk(params, scaled_factors, x, y, activation: str = "logistic", unroll: int = 4,
@@ -136,7 +139,7 @@ run_chunk_cpu = jax.jit(_run_chunk, static_argnames=_STATIC, compiler_options=CP
 
 
 @functools.cache
-def compiler_accepts(options: tuple[tuple[str, str], ...]) -> bool:
+def compiler_accepts(options: tuple[tuple[str, str | int], ...]) -> bool:
     """Whether this XLA knows these CPU compile options. CPU_OPTIONS names an experimental
     setting that another jaxlib may not have; without it the engine is slower, not wrong."""
     try:
