@@ -1,3 +1,4 @@
 """What the jobs share: the network's JAX twin (``network``), the derived error bounds
-(``tolerance``) and the per-block report (``report``). Nothing here imports a job
+(``tolerance``), the per-block report (``report``) and the command lines' argument readers
+(``arguments``). Nothing here imports a job
 (``autodiff.check``, ``autodiff.training``, ``autodiff.grading``)."""
