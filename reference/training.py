@@ -35,13 +35,15 @@ Callback = Callable[[int, Params, float], None]
 
 
 class TrainingDiverged(RuntimeError):
-    """The cost became NaN or infinite; ``iteration`` (0-based) is the first such iteration."""
+    """The cost became NaN or infinite; ``iteration`` (0-based) is the first such iteration.
+    The message names the step, ``aggression·(1 + noise·randn)``, with both of its knobs."""
 
-    def __init__(self, iteration: int, aggression: float):
+    def __init__(self, iteration: int, aggression: float, noise: float):
         self.iteration = iteration
         super().__init__(
-            f"training diverged: the cost became NaN/inf at iteration {iteration} "
-            f"(aggression {aggression} is probably too large)"
+            f"training diverged: the cost became NaN/inf at iteration {iteration} (the steps "
+            f"aggression·(1 + noise·randn), with aggression {aggression:g} and noise "
+            f"{noise:g}, are probably too large)"
         )
 
 
@@ -92,13 +94,13 @@ def _run_chunks(step_chunk, params, x, y, iterations, aggression, noise, rng, ch
         step_chunk(factors, costs[done:done + count])
         bad = first_nonfinite(costs[done:done + count])
         if bad is not None:
-            raise TrainingDiverged(done + bad, aggression)
+            raise TrainingDiverged(done + bad, aggression, noise)
         done += count
         if callback is not None:
             callback(done, params, float(costs[done - 1]))
     # The last step can overflow without any cost having seen it yet.
     if not all(np.all(np.isfinite(p)) for layer in params for p in layer):
-        raise TrainingDiverged(iterations, aggression)
+        raise TrainingDiverged(iterations, aggression, noise)
     final = reference_cost(params, x, y, activation)
     return TrainResult(params=params, costs=costs, final_cost=final,
                        cost_iterations=np.arange(iterations))

@@ -202,7 +202,8 @@ def train_jax(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
 
     with jax.enable_x64(dtype == "float64"):
         def put(array):
-            return jax.device_put(np.asarray(array, dtype=dtype), target)
+            with np.errstate(over="ignore"):  # a huge step is inf in float32: it diverges
+                return jax.device_put(np.asarray(array, dtype=dtype), target)
 
         compiled = chunk_runner(target.platform)
 
@@ -227,7 +228,8 @@ def train_jax(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
                                              first_nonfinite(costs[-count:]) is not None):
                 replayed = np.asarray(run(state, table, True)[1])[:count]
                 bad = first_nonfinite(replayed)
-                raise TrainingDiverged(done + (count if bad is None else bad), aggression)
+                raise TrainingDiverged(done + (count if bad is None else bad), aggression,
+                                       noise)
             state, done = new_state, done + count
             if not record_costs:
                 costs.append(float(end_cost))
@@ -237,7 +239,7 @@ def train_jax(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
         final = to_numpy(state)
 
     if not all(np.all(np.isfinite(p)) for layer in final for p in layer):
-        raise TrainingDiverged(iterations, aggression)
+        raise TrainingDiverged(iterations, aggression, noise)
     return TrainResult(params=final, costs=np.array(costs),
                        final_cost=reference_cost(final, x, y, activation),
                        cost_iterations=np.array(cost_iterations, dtype=np.int64))

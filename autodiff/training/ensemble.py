@@ -206,9 +206,9 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
         state = [(place.shard(W.astype(dtype)), place.shard(b.astype(dtype))) for W, b in params]
         shared = tuple(place.replicate(np.asarray(a, dtype=dtype)) for a in (x, y))
         member_seeds = place.shard(seeds.astype(np.uint32))
-        with np.errstate(over="ignore"):  # a huge aggression may be inf in float32: it diverges
+        with np.errstate(over="ignore"):  # a huge step may be inf in float32: it diverges
             scales = place.shard((-aggressions * 2.0 / x.shape[1]).astype(dtype))
-        member_noises = place.shard(noises.astype(dtype))
+            member_noises = place.shard(noises.astype(dtype))
         diverged = place.shard(np.full(k, -1, dtype=np.int32))
         history, done = [], 0
         while done < iterations:
@@ -218,17 +218,27 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
                 chunk=chunk, activation=activation, unroll=unroll, layout=layout)
             done += count
             history.append(_fetch(end_costs))
+            if not np.any(np.isfinite(history[-1])):  # every member diverged: stop here
+                raise _all_diverged(_fetch(diverged), done, aggressions, noises)
             if callback is not None:
                 callback(done, history[-1], functools.partial(_best_member, state, history[-1]))
         final, diverged_at = _fetch(([(W, b) for W, b in state], diverged))
         final = [(W.astype(np.float64), b.astype(np.float64)) for W, b in final]
-    if np.all(diverged_at >= 0):
-        raise TrainingDiverged(int(diverged_at.min()), float(aggressions.min()))
     final_costs = stacked_costs(final, np.asarray(x, np.float64), np.asarray(y, np.float64),
                                 activation)
     final_costs[diverged_at >= 0] = np.nan
+    if not np.any(np.isfinite(final_costs)):  # the last step can overflow unseen
+        raise _all_diverged(diverged_at, iterations, aggressions, noises)
     return EnsembleResult(final, final_costs, diverged_at, np.array(history), seeds,
                           aggressions, noises)
+
+
+def _all_diverged(diverged_at, done: int, aggressions, noises) -> TrainingDiverged:
+    """The error for a run whose members all diverged, naming the first one to (a member
+    without a recorded iteration diverged on the last step before ``done``)."""
+    at = np.where(diverged_at >= 0, diverged_at, done)
+    first = int(np.argmin(at))
+    return TrainingDiverged(int(at[first]), float(aggressions[first]), float(noises[first]))
 
 
 def _best_member(state, costs: np.ndarray) -> list:
