@@ -39,7 +39,8 @@ print(json.dumps({{"devices": jax.device_count(), "spread": spread, "uneven": un
 
 
 def python(code_or_args, env_extra):
-    env = {**os.environ, **env_extra}
+    # CPU devices only, also on a machine with a GPU (whose devices jax.devices() would list)
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", **env_extra}
     return subprocess.Popen([sys.executable, *code_or_args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
