@@ -13,6 +13,8 @@ from autodiff._version import __version__
 
 _LAZY = {
     "check_gradients": "autodiff.check.crosscheck",
+    "check_vjp": "autodiff.check.vjp",
+    "from_cache_style": "autodiff.check.vjp",
     "CheckResult": "autodiff.core.report",
     "BlockReport": "autodiff.core.report",
     "forward": "autodiff.core.network",
@@ -22,7 +24,7 @@ _LAZY = {
     "cost_jacobian": "autodiff.core.network",
     "train": "autodiff.training.engine",
     "train_ensemble": "autodiff.training.ensemble",
-    "grade": "autodiff.grading.grader",
+    "grade": "autodiff.grading.session",
     "mistakes": "autodiff.check.mistakes",
     "strategies": "autodiff.check.strategies",
     "plotting": "autodiff.training.plotting",

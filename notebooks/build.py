@@ -8,12 +8,23 @@ the same bytes.
 
     python notebooks/build.py           # rewrite notebooks/*.ipynb (or name some)
     python notebooks/build.py --check   # exit 1 if a stored notebook differs from its source
+    python notebooks/build.py --execute # run them; notebooks/executed/*.ipynb keep the outputs
+
+``--execute`` (needs ``pip install '.[notebooks]'``) builds each notebook from its source, runs
+it top to bottom in a fresh kernel of *this* interpreter (a temporary kernelspec, so no
+``python3`` kernel need be installed, and figures drawn inline) and writes it, outputs
+included, under ``--output-dir``; the stored notebooks stay output-free. A failing cell is
+reported and still written, with its traceback, for inspection (exit 1).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -23,6 +34,9 @@ HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "source"
 NAMES = ("backpropagation", "checking-your-gradients")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+EXECUTED = HERE / "executed"  # --execute's default output folder (git-ignored)
+CELL_TIMEOUT_S = 600  # a hung cell fails the run instead of hanging it
+KERNEL = "backprop-xval-build"  # the temporary kernelspec's name
 
 
 def split_cells(text: str) -> list[tuple[str, str]]:
@@ -69,17 +83,70 @@ def stale(names=NAMES) -> list[str]:
             or (HERE / f"{name}.ipynb").read_text(encoding="utf-8") != render(name)]
 
 
+@contextlib.contextmanager
+def this_interpreter_kernel():
+    """A kernelspec running ``sys.executable`` (drawing figures inline), first on
+    JUPYTER_PATH for the duration: a user-wide "python3" spec could point anywhere."""
+    with tempfile.TemporaryDirectory() as share:
+        spec = Path(share) / "kernels" / KERNEL
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "backprop-xval (this interpreter)", "language": "python",
+            "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}}))
+        saved = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [share, saved]))
+        try:
+            yield KERNEL
+        finally:
+            if saved is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = saved
+
+
+def execute(notebook: nbformat.NotebookNode, workdir: Path,
+            timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
+    """Run every cell of ``notebook`` in place, in ``workdir``, in a fresh kernel of this
+    interpreter; raises nbclient's CellExecutionError at the first failing cell."""
+    from nbclient import NotebookClient  # the notebooks extra: only --execute needs it
+
+    with this_interpreter_kernel() as kernel:
+        NotebookClient(notebook, kernel_name=kernel, timeout=timeout,
+                       resources={"metadata": {"path": str(workdir)}}).execute()
+    return notebook
+
+
+def execute_to(name: str, folder: Path) -> Path:
+    """Build ``name``, run it (in ``folder``) and write it there with its outputs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    notebook = build(name)
+    target = folder / f"{name}.ipynb"
+    try:
+        execute(notebook, folder)
+    finally:  # a failed run is written too: its last output is the traceback
+        target.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"notebooks to build, among {', '.join(NAMES)} (default: all)")
     parser.add_argument("--check", action="store_true",
                         help="only compare; exit 1 if a notebook is out of date")
+    parser.add_argument("--execute", action="store_true",
+                        help="run the notebooks and write them with their outputs to "
+                             "--output-dir (needs: pip install '.[notebooks]')")
+    parser.add_argument("--output-dir", type=Path, default=EXECUTED, metavar="DIR",
+                        help="where --execute writes (default notebooks/executed)")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.names) - set(NAMES))
     if unknown:
         parser.error(f"unknown notebook {unknown[0]!r}; expected one of {', '.join(NAMES)}")
     args.names = args.names or list(NAMES)
+    if args.execute:
+        return _execute_all(args.names, args.output_dir)
     if args.check:
         outdated = stale(args.names)
         for name in outdated:
@@ -89,6 +156,26 @@ def main(argv: list[str] | None = None) -> int:
         (HERE / f"{name}.ipynb").write_text(render(name), encoding="utf-8")
         print(f"wrote notebooks/{name}.ipynb")
     return 0
+
+
+def _execute_all(names, folder: Path) -> int:
+    try:
+        from nbclient.exceptions import CellExecutionError
+    except ImportError:
+        print("--execute needs nbclient and ipykernel: pip install '.[notebooks]'",
+              file=sys.stderr)
+        return 2
+    failed = 0
+    for name in names:
+        try:
+            target = execute_to(name, folder)
+        except CellExecutionError as error:
+            failed += 1
+            print(f"notebooks/{name}.ipynb failed; see {folder / (name + '.ipynb')}:\n"
+                  f"{str(error).strip().splitlines()[-1]}", file=sys.stderr)
+        else:
+            print(f"ran notebooks/{name}.ipynb: {target} keeps its outputs")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

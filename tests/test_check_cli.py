@@ -2,10 +2,13 @@
 with a one-line error and no traceback — and JSON that a machine can read."""
 
 import json
+import sys
 
 import pytest
 
+from autodiff.check import sweep
 from autodiff.check.cases import NetworkCase
+from autodiff.check.mistakes import get_mistake
 from autodiff.cli import main
 
 
@@ -61,6 +64,35 @@ def test_random_sweep_with_a_planted_mistake_fails_with_a_reproduction(capsys):
     assert all(f["first_wrong_layer"] is None for f in data["failures"][5:])
 
 
+def test_an_mnist_sized_network_is_checked_and_a_planted_mistake_named(capsys):
+    # Issue 13: the third opinion once built an identity over all parameters (75 GiB here).
+    status, out, _ = run(capsys, "--sizes", "784,128,10", "--batch", "32", "--json",
+                         "--plant", "dropped-sigma-prime")
+    data = json.loads(out)
+    assert status == 1 and data["first_wrong_layer"] == 2
+    w1 = data["blocks"][0]
+    assert w1["status"] == "fail" and w1["third_opinion_probe"]["directions"] == 16
+    assert w1["third_opinion_probe"]["manual_excess"] > 1  # the probes alone see it too
+    assert [b["third_opinion_probe"] is None for b in data["blocks"]] == [False, True, True, True]
+
+
+def test_a_fully_saturated_network_is_inconclusive_with_its_own_exit_status(capsys):
+    status, out, _ = run(capsys, "--scale", "60", "--json")
+    data = json.loads(out)
+    assert status == 4 and data["verdict"] == "inconclusive" and data["inconclusive"] is True
+    status, out, _ = run(capsys, "--scale", "60")
+    assert status == 4 and "INCONCLUSIVE" in out
+    assert run(capsys, "--scale", "0.5")[0] == 0
+
+
+def test_no_oracle_skips_the_third_opinion(capsys):
+    status, out, _ = run(capsys, "--no-oracle", "--json")
+    data = json.loads(out)
+    assert status == 0
+    assert all(b["third_opinion"] is None and b["third_opinion_probe"] is None
+               for b in data["blocks"])
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -68,7 +100,11 @@ def test_random_sweep_with_a_planted_mistake_fails_with_a_reproduction(capsys):
         (["--batch", "0"], "argument --batch: expected a positive integer"),
         (["--seed", "-1"], "argument --seed: expected a non-negative integer, got '-1'"),
         (["--random", "5", "--sizes", "1,2"], "--random draws its own sizes"),
+        (["--random", "5", "--scale", "2"], "drop --scale"),
+        (["--scale", "-1"], "argument --scale: expected a positive number like 0.5, got '-1'"),
         (["--plant", "nope"], "argument --plant: invalid choice"),
+        (["--random", "1000000000000"], "argument --random: expected at most 100,000,000"),
+        (["--probes", "0"], "argument --probes: expected a positive integer"),
     ],
 )
 def test_bad_usage_exits_two_with_one_line(capsys, argv, message):
@@ -79,3 +115,62 @@ def test_bad_usage_exits_two_with_one_line(capsys, argv, message):
     assert status == 2
     assert message in err
     assert "Traceback" not in err
+
+
+class Stop(Exception):
+    """Raised by a manual to end a sweep at its first check."""
+
+
+def test_random_cases_are_drawn_as_they_are_checked(monkeypatch):
+    # `--random 1000000000000` once drew every case before checking the first (7.5 GB, silent).
+    drawn = []
+    real_random_case = sweep.random_case
+
+    def counted(*args, **kwargs):
+        drawn.append(1)
+        return real_random_case(*args, **kwargs)
+
+    def stop(params, x, y):
+        raise Stop
+
+    monkeypatch.setattr(sweep, "random_case", counted)
+    with pytest.raises(Stop):
+        sweep.run_sweep(100_000, naive_sample=0, chunk=8, manual_for=lambda act: stop)
+    # One activation's chunk filled; the other holds fewer than a chunk.
+    assert 8 <= len(drawn) < 16
+
+
+def test_the_sweep_shows_progress_on_a_terminal(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    status, _, err = run(capsys, "--random", "20", "--naive-sample", "0")
+    assert status == 0
+    assert "/20" in err and "net/s" in err  # tqdm's bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert run(capsys, "--random", "20", "--naive-sample", "0")[2] == ""
+
+
+def test_failures_are_counted_but_only_the_first_few_kept(monkeypatch):
+    monkeypatch.setattr(sweep, "KEPT", 3)
+    result = sweep.run_sweep(12, naive_sample=0, manual_for=lambda act: get_mistake("sign", act))
+    assert result.failed == 12 and len(result.failures) == 3 and not result.passed
+    assert result.to_dict()["failed"] == 12
+    assert "FAIL: 12 networks disagree" in result.report()
+
+
+@pytest.mark.parametrize("n", [0, sweep.MAX_NETWORKS + 1, 2.5, True])
+def test_an_absurd_sweep_is_refused_by_the_library_too(n):
+    with pytest.raises(ValueError, match=r"n: expected a number of networks from 1 to "):
+        sweep.run_sweep(n)
+
+
+def test_every_option_is_described_in_the_help():
+    # Issue 13, item 12: `check --dtype` had no description.
+    from autodiff.cli import build_parser
+
+    parser = build_parser()
+    check = next(action for action in parser._actions if action.dest == "command").choices[
+        "check"]
+    undescribed = [action.option_strings for action in check._actions
+                   if action.option_strings and not action.help]
+    assert undescribed == []
+    assert "exit status: 0 the gradients agree" in check.format_help()

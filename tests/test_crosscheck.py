@@ -2,13 +2,16 @@
 element and the first wrong layer named, and reports saturation and the noise floor."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 import reference
+from autodiff.check import buckets, crosscheck
+from autodiff.check.cases import NetworkCase
 from autodiff.check.crosscheck import check_gradients
-from autodiff.core import network
+from autodiff.core.tolerance import error_bounds
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +78,25 @@ def test_first_wrong_layer_is_found_deep_down(deep_case):
     assert result.first_wrong_layer == 2
 
 
+@pytest.mark.parametrize("activation", ["logistic", "tanh"])
+def test_small_networks_share_one_compiled_jax_grad(activation):
+    # A new shape used to cost a jit compile (~0.2 s): a hypothesis example on its own.
+    compiled = buckets.batched_grad(activation)
+    NetworkCase(sizes=(2, 3), batch=4, activation=activation).check(oracle=False)
+    before = compiled._cache_size()
+    assert before >= 1  # the check above went through the padded bucket
+    for sizes, batch in [((1, 5, 2), 7), ((4, 16, 3, 9, 1), 256), ((3, 3, 3), 1)]:
+        case = NetworkCase(sizes=sizes, batch=batch, activation=activation)
+        params, x, y = case.build()
+        got = crosscheck._jax_gradient(params, x, y, activation)
+        want = [g for layer in reference.gradients(params, x, y, activation) for g in layer]
+        bounds = [e for layer in error_bounds(params, x, y, activation, np.float64).grads
+                  for e in layer]
+        assert all(np.all(np.abs(g - w) <= 2 * e) for g, w, e in zip(got, want, bounds,
+                                                                       strict=True))
+    assert compiled._cache_size() == before  # no new compile for three new shapes
+
+
 def test_misshapen_manual_block_fails_with_a_note(heart):
     params, x, y = heart
 
@@ -92,12 +114,8 @@ def test_misshapen_manual_block_fails_with_a_note(heart):
 def test_wrong_jax_is_caught_by_the_third_opinion(heart, monkeypatch):
     # If jax.grad itself were wrong, manual and the complex step would outvote it.
     params, x, y = heart
-    honest_grad = network.grad
-
-    def doubled(p, xs, ys, activation="logistic"):
-        return [(2 * dW, 2 * db) for dW, db in honest_grad(p, xs, ys, activation)]
-
-    monkeypatch.setattr(network, "grad", doubled)
+    honest = crosscheck._jax_gradient
+    monkeypatch.setattr(crosscheck, "_jax_gradient", lambda *args: [2 * g for g in honest(*args)])
     result = check_gradients(params, x, y, locate=False)
     assert not result.passed
     assert all("JAX network is suspect" in b.note for b in result.blocks)
@@ -130,7 +148,47 @@ def test_table_and_json(heart):
     assert "3rd opinion" in table and table.count(" pass") == 6
     data = json.loads(json.dumps(result.to_dict()))
     assert data["passed"] is True and len(data["blocks"]) == 6
+    assert data["verdict"] == "pass" and data["inconclusive"] is False
     assert data["blocks"][0]["third_opinion"] == pytest.approx(result.blocks[0].oracle_value)
+    assert data["blocks"][0]["third_opinion_probe"] is None  # small: every element covered
+
+
+def test_columns_say_what_is_absolute_and_what_is_relative(heart):
+    # Issue 13, item 6: the tolerance is an absolute bound at the worst element; it must not
+    # read as a bound on the relative error beside it.
+    params, x, y = heart
+    table = check_gradients(params, x, y).table()
+    header = next(line for line in table.splitlines() if line.startswith("block"))
+    assert header.split() == ["block", "max", "abs", "err", "max", "rel", "err", "worst",
+                              "elem", "manual@worst", "jax.grad@worst", "3rd@worst",
+                              "abs", "tol@worst", "3rd", "opinion", "status"]
+    assert "absolute tolerance on |manual - jax.grad|" in table
+    assert "rel err = abs err / max(|jax.grad|, abs tol)" in table
+    rows = [line.split() for line in table.splitlines() if re.match(r"[Wb]\d ", line)]
+    assert [row[-2] for row in rows] == ["all"] * 6  # the third opinion's coverage
+
+
+def test_probed_blocks_say_what_was_probed_and_how_well(heart, monkeypatch):
+    from autodiff.check import probes
+
+    params, x, y = heart
+    monkeypatch.setattr(probes, "FULL_BUDGET", 0)
+    result = check_gradients(params, x, y, probes=5)
+    assert result.passed, result.table()
+    table = result.table()
+    assert "third opinion along random directions" in table
+    assert "  W1: 5 directions, " in table and "of ||jax.grad||_2" in table
+    probe = result.to_dict()["blocks"][0]["third_opinion_probe"]
+    assert probe["directions"] == 5 and probe["miss_probability"] == probes.MISS
+    assert 0 < probe["detects_relative"] < 1e-6  # float64: far below any real mistake
+    assert probe["manual_excess"] <= 1 and probe["jax_excess"] <= 1
+
+
+def test_without_the_third_opinion_the_verdict_says_so(heart):
+    params, x, y = heart
+    result = check_gradients(params, x, y, oracle=False)
+    assert "PASS: manual and jax.grad agree (third opinion skipped)" in result.summary()
+    assert {b.coverage for b in result.blocks} == {"-"}
 
 
 def test_float32_tolerance_is_derived_from_its_eps(heart):
@@ -156,3 +214,55 @@ def test_bad_input_is_named(heart, kwargs, error, message):
     call = {"params": params, "x": x, "y": y, **kwargs}
     with pytest.raises(error, match=message):
         check_gradients(**call)
+
+
+def zero_gradient(p, xs, ys):
+    return [(np.zeros_like(W), np.zeros_like(b)) for W, b in p]
+
+
+def test_a_fully_saturated_network_is_inconclusive_not_a_pass(heart):
+    # Issue 13, item 4: with every unit saturated an all-zero gradient "passed".
+    params, x, y = heart
+    saturated = [(60 * W, 60 * b) for W, b in params]
+    result = check_gradients(saturated, x, y, manual=zero_gradient)
+    assert {b.status for b in result.blocks} == {"saturated"}
+    assert result.verdict == "inconclusive" and result.inconclusive and result.passed
+    assert "INCONCLUSIVE: every block is saturated" in result.summary()
+    assert "PASS" not in result.table()
+    assert result.to_dict()["verdict"] == "inconclusive"
+    # The same zero gradient on the unsaturated network fails: the verdict is not a default.
+    assert check_gradients(params, x, y, manual=zero_gradient).verdict == "fail"
+
+
+def in_float32(p, xs, ys):
+    return reference.gradients([(W.astype(np.float32), b.astype(np.float32)) for W, b in p],
+                               xs.astype(np.float32), ys.astype(np.float32))
+
+
+def in_float32_returned_as_float64(p, xs, ys):
+    return [(dW.astype(np.float64), db.astype(np.float64)) for dW, db in in_float32(p, xs, ys)]
+
+
+@pytest.mark.parametrize(("manual", "says"), [
+    (in_float32, "the manual returned float32 arrays"),
+    (in_float32_returned_as_float64, "every disagreement is small enough to be float32 rounding"),
+])
+def test_a_float32_gradient_checked_in_float64_gets_a_hint(heart, manual, says):
+    # Issue 13, item 5.
+    params, x, y = heart
+    result = check_gradients(params, x, y, manual=manual, locate=False)
+    assert not result.passed
+    assert len(result.hints) == 1 and says in result.hints[0]
+    assert "--dtype float32" in result.hints[0]
+    assert says in result.summary() and result.to_dict()["hints"] == result.hints
+    assert check_gradients(params, x, y, manual=manual, dtype="float32").passed
+
+
+def test_a_real_mistake_gets_no_float32_hint(heart):
+    params, x, y = heart
+
+    def one_percent_off(p, xs, ys):
+        return [(1.01 * dW, db) for dW, db in reference.gradients(p, xs, ys)]
+
+    result = check_gradients(params, x, y, manual=one_percent_off, locate=False)
+    assert not result.passed and result.hints == []

@@ -12,18 +12,23 @@ import numpy as np
 import pytest
 
 from autodiff.cli import main
-from autodiff.grading.grader import grade
 from autodiff.grading.loader import JACOBIAN_NAMES
 from autodiff.grading.sandbox import Sandbox
+from autodiff.grading.session import Options, Session
 
 ZOO = Path(__file__).parent / "submissions"
 EXPECT = re.compile(r"^# expect (J_\w+): (\S+)$", re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
-def misbehaving_reports():
-    return {name: grade(ZOO / name, examples=10, call_timeout=0.5)
-            for name in ("misbehaving_a.py", "misbehaving_b.py")}
+def session():
+    with Session(Options(examples=10, seed=0, call_timeout=0.5)) as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def misbehaving_reports(session):
+    return {name: session.grade(ZOO / name) for name in ("misbehaving_a.py", "misbehaving_b.py")}
 
 
 @pytest.mark.parametrize("name", ["misbehaving_a.py", "misbehaving_b.py"])
@@ -58,39 +63,51 @@ LOAD_FAILURES = {
 }
 
 
-@pytest.mark.parametrize("filename", sorted(LOAD_FAILURES))
-def test_files_that_cannot_be_loaded_exit_2_with_the_reason(filename, tmp_path, capsys):
-    source, reason = LOAD_FAILURES[filename]
-    path = tmp_path / filename
-    path.write_text(source)
-    assert main(["grade", str(path), "--timeout", "1"]) == 2
-    assert reason in capsys.readouterr().out
+def test_files_that_cannot_be_loaded_exit_2_with_the_reason(tmp_path, capsys):
+    for filename, (source, _) in LOAD_FAILURES.items():
+        (tmp_path / filename).write_text(source)
+    paths = [str(tmp_path / filename) for filename in sorted(LOAD_FAILURES)]
+    assert main(["grade", *paths, "--timeout", "1", "-j", "1", "--json", "--seed", "0"]) == 2
+    reports = {Path(r["file"]).name: r for r in json.loads(capsys.readouterr().out)["submissions"]}
+    for filename, (_, reason) in LOAD_FAILURES.items():
+        assert reason in reports[filename]["load_error"], filename
+    assert main(["grade", paths[0], "--timeout", "1"]) == 2
+    assert LOAD_FAILURES[Path(paths[0]).name][1] in capsys.readouterr().out
 
 
-def test_a_missing_file_exits_2(tmp_path, capsys):
-    assert main(["grade", str(tmp_path / "absent.py"), "--json"]) == 2
-    document = json.loads(capsys.readouterr().out)
-    assert "no such file" in document["load_error"] and document["functions"] == []
+def test_a_syntax_error_names_its_place_once(session, tmp_path):
+    (tmp_path / "typo.py").write_text("import numpy as np\n\ndef J_W3(x, y)\n    return x\n")
+    error = session.grade(tmp_path / "typo.py").load_error
+    assert error.startswith("SyntaxError: ") and error.count("typo.py, line 3") == 1, error
 
 
-def test_the_child_process_never_imports_jax():
+@pytest.mark.parametrize("argument", ["absent.py", "absent/*.ipynb", "empty"])
+def test_a_path_that_names_no_submission_exits_2_naming_it(argument, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["grade", str(tmp_path / argument), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and f"{tmp_path / argument}: no such file" in captured.err
+
+
+def test_the_child_process_never_imports_jax(session):
     source = "import sys\n\ndef J_W3(x, y):\n    return np.array([[float('jax' in sys.modules)]])\n"
     params = [(np.ones((1, 1)), np.ones((1, 1)))] * 2 + [(np.ones((2, 1)), np.ones((2, 1)))]
-    with Sandbox([("probe.py", source)], JACOBIAN_NAMES) as box:
+    with Sandbox(session.zygote, session.isolation, [("probe.py", source)], JACOBIAN_NAMES) as box:
         assert box.load() == [name for name in JACOBIAN_NAMES if name != "J_W3"]
         outcome = box.call("J_W3", params, np.ones((1, 1)), np.ones((2, 1)))
     assert outcome.status == "value" and outcome.value.tolist() == [[0.0]]
 
 
-def test_the_sandbox_starts_afresh_after_a_crash():
-    source = ("import os\n\ndef J_W3(x, y):\n    os._exit(1) if x[0, 0] < 0 else None\n"
-              "    return np.full((2, 1), float(os.getpid()))\n")
+def test_the_sandbox_starts_afresh_after_a_crash(session):
+    source = ("import os\ncalls = []\n\ndef J_W3(x, y):\n    calls.append(1)\n"
+              "    os._exit(1) if x[0, 0] < 0 else None\n"
+              "    return np.full((2, 1), float(len(calls)))\n")
     params = [(np.ones((1, 1)), np.ones((1, 1)))] * 2 + [(np.ones((2, 1)), np.ones((2, 1)))]
-    with Sandbox([("crashy.py", source)], ["J_W3"]) as box:
+    with Sandbox(session.zygote, session.isolation, [("crashy.py", source)], ["J_W3"]) as box:
         box.load()
         first = box.call("J_W3", params, np.ones((1, 1)), np.ones((2, 1)))
         crash = box.call("J_W3", params, -np.ones((1, 1)), np.ones((2, 1)))
         after = box.call("J_W3", params, np.ones((1, 1)), np.ones((2, 1)))
-    assert crash.status == "crash"
-    assert first.status == after.status == "value"
-    assert first.value[0, 0] != after.value[0, 0]  # a new process, with a new pid
+    assert crash.status == "crash" and "exit status 1" in crash.message
+    # A fresh process ran the cells again: its list of calls starts empty.
+    assert first.value[0, 0] == after.value[0, 0] == 1.0

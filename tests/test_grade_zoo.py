@@ -15,10 +15,11 @@ import pytest
 
 from autodiff.cli import main
 from autodiff.grading.cases import worksheet_case
-from autodiff.grading.grader import Grader, grade
+from autodiff.grading.grader import Grader
 from autodiff.grading.loader import JACOBIAN_NAMES, load_submission, support_source
 from autodiff.grading.report import reproduction, to_text
 from autodiff.grading.sandbox import Sandbox
+from autodiff.grading.session import Options, Session
 
 ZOO = Path(__file__).parent / "submissions"
 CORRECT = ["correct_worksheet.py", "correct_einsum.py", "correct_mean.py", "correct_loops.py",
@@ -34,13 +35,19 @@ def expectations(path: Path) -> dict[str, tuple[str, bool]]:
 
 
 @pytest.fixture(scope="module")
-def sheet_reports():
-    return {sheet: grade(ZOO / sheet, examples=EXAMPLES) for sheet in SHEETS}
+def session():
+    with Session(Options(examples=EXAMPLES, seed=0)) as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def sheet_reports(session):
+    return {sheet: session.grade(ZOO / sheet) for sheet in SHEETS}
 
 
 @pytest.mark.parametrize("name", CORRECT)
-def test_correct_submissions_pass_every_function(name):
-    report = grade(ZOO / name, examples=EXAMPLES)
+def test_correct_submissions_pass_every_function(name, session):
+    report = session.grade(ZOO / name)
     assert report.load_error is None
     assert {r.name: r.failure.reason for r in report.functions if not r.passed} == {}
     # Worksheet case, saturated case, then every drawn case: the search really ran.
@@ -66,11 +73,13 @@ def test_each_planted_mistake_fails_in_its_function_with_its_diagnosis(sheet, sh
 
 
 @pytest.mark.parametrize("sheet", SHEETS)
-def test_mistakes_the_worksheet_case_hides_pass_there_and_are_flagged(sheet, sheet_reports):
+def test_mistakes_the_worksheet_case_hides_pass_there_and_are_flagged(sheet, sheet_reports,
+                                                                     session):
     hidden = [name for name, (_, is_hidden) in expectations(ZOO / sheet).items() if is_hidden]
-    with Sandbox(load_submission(ZOO / sheet), JACOBIAN_NAMES) as box:
+    with Sandbox(session.zygote, session.isolation, load_submission(ZOO / sheet),
+                 JACOBIAN_NAMES) as box:
         box.load()
-        grader = Grader(box, examples=1, seed=0, deadline=float("inf"))
+        grader = Grader(box, session.book, deadline=float("inf"))
         on_worksheet = {name: grader.check(name, worksheet_case()) for name in JACOBIAN_NAMES}
     for name in JACOBIAN_NAMES:
         result = next(r for r in sheet_reports[sheet].functions if r.name == name)
@@ -116,20 +125,28 @@ def test_reproductions_run_and_reproduce_the_failure(sheet, sheet_reports):
 
 
 def test_cli_json_exit_codes_and_text(capsys):
-    assert main(["grade", str(ZOO / "correct_mean.py"), "--json", "--examples", "5"]) == 0
+    assert main(["grade", str(ZOO / "correct_mean.py"), "--json", "--examples", "5",
+                 "--seed", "0"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["passed"] and [f["verdict"] for f in document["functions"]] == ["PASS"] * 6
 
-    assert main(["grade", str(ZOO / "mistakes_c.py"), "--only", "J_W1", "--examples", "5"]) == 1
+    assert main(["grade", str(ZOO / "mistakes_c.py"), "--only", "J_W1", "--examples", "5",
+                 "--seed", "0"]) == 1
     text = capsys.readouterr().out
     assert "J_W1  FAIL" in text and "diagnosis: off by a factor 2" in text
     assert "J_b1" not in text
 
-    assert main(["grade", str(ZOO / "mistakes_c.py"), "--only", "J_W1", "--json"]) == 1
+    assert main(["grade", str(ZOO / "mistakes_c.py"), "--only", "J_W1", "--json",
+                 "--seed", "0"]) == 1
     function = json.loads(capsys.readouterr().out)["functions"][0]
     assert function["verdict"] == "FAIL" and function["diagnosis"][0]["key"] == "factor_2"
     assert function["case"]["widths"] == [1, 1, 1, 2] and "print(J_W1(x, y))" in (
         function["reproduction"])
+    assert "It replaces your network's W1 ... b3, x and y" in function["reproduction"]
+
+    assert main(["grade", str(ZOO / "correct_mean.py"), "--only", "J_b3", "--examples", "2",
+                 "--seed", "0"]) == 0
+    assert "1 of 1 function passes" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv", [["--only", "J_b4"], ["--examples", "0"]])

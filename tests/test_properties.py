@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given, note, settings
 
 import reference
-from autodiff.check import buckets
+from autodiff.check import buckets, probes
 from autodiff.check.cases import NetworkCase
 from autodiff.check.mistakes import get_mistake
 from autodiff.check.strategies import network_cases
@@ -52,6 +52,34 @@ def test_manual_equals_jax_grad_and_the_complex_step(case):
     why = check_one(case, params, x, y, manual, bucket_grad(case, params, x, y),
                     np.random.default_rng(case.seed))
     assert why is None, why
+
+
+def flat(layers):
+    return [np.asarray(block, np.float64) for layer in layers for block in layer]
+
+
+@given(network_cases(max_batch=32))
+@settings(max_examples=10)
+def test_the_third_opinion_agrees_element_by_element_and_along_directions(case):
+    # Both ways of the complex step, within their own derived bounds, on every kind of
+    # network (saturating weights and float32 included); the planted-error tests in
+    # test_oracles show that the same comparisons fail for a wrong gradient.
+    params, x, y, bounds = setup(case)
+    bounds64 = bounds if case.dtype == "float64" else error_bounds(
+        params, x, y, case.activation, np.float64)
+    manual = flat(reference.gradients(params, x, y, case.activation))
+    jax_grads = flat(bucket_grad(case, params, x, y))
+    for budget in (None, 0):  # the default plan (every element here), then probes only
+        opinions = probes.third_opinion(params, x, y, case.activation, manual, jax_grads,
+                                        flat(bounds.grads), bounds64, probes=3, budget=budget)
+        for index, opinion in enumerate(opinions):
+            if opinion.probe is not None:
+                assert max(opinion.probe.manual_excess, opinion.probe.jax_excess) <= 1, index
+                continue
+            bound = flat(bounds.grads)[index] + opinion.tolerance
+            for label, grads in (("manual", manual), ("jax.grad", jax_grads)):
+                excess = np.abs(grads[index] - opinion.values) - bound
+                assert np.all(excess <= 0), f"{label} block {index}: {excess.max():.3g}"
 
 
 @given(network_cases(max_batch=16))
@@ -162,3 +190,29 @@ def test_jacfwd_equals_jacrev(case):
         row_max = np.abs(r).reshape(r.shape[0], r.shape[1], -1).max(axis=2)
         tolerance = 2 * relative * row_max[..., None, None, None] + 2 * np.finfo(dtype).tiny
         assert np.all(np.abs(r - f) <= tolerance), "jacfwd and jacrev disagree"
+
+
+@given(network_cases(sizes=(1, 6, 7, 2), max_batch=4))
+@settings(max_examples=5)
+def test_network_cases_can_fix_the_architecture(case):
+    assert case.sizes == (1, 6, 7, 2)
+
+
+@given(network_cases(depth=2), network_cases(min_depth=4), network_cases(max_depth=2))
+@settings(max_examples=10)
+def test_network_cases_can_fix_or_bound_the_depth(two, deep, shallow):
+    assert two.depth == 2 and 4 <= deep.depth <= 5 and 1 <= shallow.depth <= 2
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"sizes": (3,)}, r"sizes: expected at least two positive widths"),
+    ({"sizes": (2, 0, 1)}, r"sizes: expected at least two positive widths"),
+    ({"sizes": (2, 3, 1), "depth": 3}, r"depth: sizes=\(2, 3, 1\) has 2 layers, got depth=3"),
+    ({"depth": 0}, r"depth: expected an integer >= 1, got 0"),
+    ({"min_depth": 4, "max_depth": 3}, r"max_depth: expected an integer >= 4, got 3"),
+    ({"depth": 2, "min_depth": 3}, r"depth: expected at least min_depth=3, got 2"),
+    ({"max_batch": 0}, r"max_batch: expected an integer >= 1, got 0"),
+])
+def test_network_cases_names_a_bad_argument(options, message):
+    with pytest.raises(ValueError, match=message):
+        network_cases(**options)

@@ -4,20 +4,21 @@
 opinions of ``dC/dparams`` for the project's network (see ``autodiff.core.network``):
 the *manual* one (``reference.gradients`` or a user function ``manual(params, x, y)``),
 ``jax.grad`` (reverse-mode autodiff) and the complex-step derivative of ``autodiff.check.oracles``
-(which shares no code with either). Each pair must agree within the rounding bounds of
-``autodiff.core.tolerance``. When a block disagrees, the first wrong layer is located by
+(which shares no code with either; element by element where that is cheap, along random
+directions elsewhere, see ``autodiff.check.probes``). Each pair must agree within the rounding
+bounds of ``autodiff.core.tolerance``. When a block disagrees, the first wrong layer is located by
 comparing the hand deltas with ``jax.vjp`` (see ``first_wrong_layer``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
 import reference
-from autodiff.check import oracles
+from autodiff.check import probes as third
+from autodiff.core import slips
 from autodiff.core.report import BlockReport, CheckResult, block_names
 from autodiff.core.tolerance import error_bounds, saturated_layers
 from reference.activations import get_activation
@@ -85,22 +86,24 @@ def _as_blocks(grads, params, who: str) -> tuple[list[np.ndarray | None], list[s
 
 
 def _jax_gradient(params, x, y, activation: str) -> list[np.ndarray]:
+    """``jax.grad`` of the cost as flat float64 blocks, computed in the inputs' dtype.
+
+    A network that fits the default padded bucket goes through ``autodiff.check.buckets``:
+    one compile serves every such shape, where jit of the plain cost compiles each new shape
+    (about 0.2 s; most of a small check, and over hypothesis' 200 ms deadline on its own).
+    """
     import jax
 
+    from autodiff.check import buckets
     from autodiff.core import network
 
+    if buckets.Bucket().fits(layer_widths(params), x.shape[1]):
+        grads = buckets.grads_many([(params, x, y)], activation, x.dtype, chunk=1)[0]
+        return [np.asarray(block, np.float64) for block in _flat(grads)]
     with jax.enable_x64(True):  # keeps float64 inputs in float64; float32 stay float32
         grads = jax.jit(network.grad, static_argnames="activation")(
             params, x, y, activation=activation)
         return [np.asarray(block, np.float64) for block in _flat(grads)]
-
-
-@dataclass
-class _Opinions:
-    manual: list
-    jax: list
-    oracle: list | None
-    notes: list = field(default_factory=list)
 
 
 def check_gradients(
@@ -112,14 +115,16 @@ def check_gradients(
     dtype=None,
     oracle: bool = True,
     locate: bool = True,
+    probes: int = third.PROBES,
 ) -> CheckResult:
     """Compare ``manual(params, x, y)`` with ``jax.grad`` and the complex step, block by block.
 
     ``params``/``x``/``y`` follow the project's layout; they are cast to ``dtype``
     ("float64", "float32" or ``None`` for W1's dtype) before any gradient is taken. ``manual``
-    defaults to ``reference.gradients``. ``oracle=False`` skips the third opinion;
-    ``locate=False`` skips the first-wrong-layer search. Never raises for a wrong gradient —
-    that is reported; raises ValueError/TypeError for bad input.
+    defaults to ``reference.gradients``. ``oracle=False`` skips the third opinion; blocks too
+    large to cover element by element get ``probes`` random directions. ``locate=False``
+    skips the first-wrong-layer search. Never raises for a wrong gradient — that is
+    reported; raises ValueError/TypeError for bad input.
     """
     get_activation(activation)
     params = reference.check_params(params)
@@ -128,19 +133,21 @@ def check_gradients(
     params = [(W.astype(dtype), b.astype(dtype)) for W, b in params]
     x, y = x.astype(dtype), y.astype(dtype)
     manual = manual or default_manual(activation)
+    if not isinstance(probes, int) or isinstance(probes, bool) or probes < 1:
+        raise ValueError(f"probes: expected a positive number of directions, got {probes!r}")
 
-    manual_blocks, notes = _as_blocks(manual(params, x, y), params, "manual")
+    manual_grads = manual(params, x, y)
+    manual_blocks, notes = _as_blocks(manual_grads, params, "manual")
     jax_blocks = _jax_gradient(params, x, y, activation)
-    oracle_blocks = None
-    if oracle:
-        oracle_blocks = _flat(oracles.complex_step_gradient(params, x, y, activation))
-
     bounds = error_bounds(params, x, y, activation, dtype)
-    # The complex step runs in float64 whatever the dtype: its bound is the float64 one.
-    bounds64 = bounds if dtype == np.float64 else error_bounds(params, x, y, activation,
-                                                               np.float64)
     bound_blocks = _flat(bounds.grads)
-    oracle_bound_blocks = _flat(bounds64.grads)
+    opinions = [third.Opinion()] * len(bound_blocks)
+    if oracle:
+        # The complex step runs in float64 whatever the dtype: its bounds are float64's.
+        bounds64 = bounds if dtype == np.float64 else error_bounds(params, x, y, activation,
+                                                                   np.float64)
+        opinions = third.third_opinion(params, x, y, activation, manual_blocks, jax_blocks,
+                                       bound_blocks, bounds64, probes)
     saturated = saturated_layers(bounds, activation)
 
     reports = []
@@ -150,12 +157,19 @@ def check_gradients(
             name=name,
             manual=manual_blocks[index],
             jax=jax_blocks[index],
-            oracle=None if oracle_blocks is None else oracle_blocks[index],
+            oracle=opinions[index].values,
             bound=bound_blocks[index],
-            oracle_bound=oracle_bound_blocks[index],
+            oracle_bound=opinions[index].tolerance,
             saturated=any(saturated[layer:]),
             note=notes[index],
+            probe=opinions[index].probe,
         ))
+    # What each failing block's mistake looks like (autodiff.core.slips): one call per block.
+    for report, got, expected, bound in zip(reports, _flat(manual_grads), jax_blocks,
+                                            bound_blocks, strict=True):
+        if report.status == "fail":
+            report.diagnosis = slips.diagnose_block(params, x, y, report.name, got, expected,
+                                                    2 * bound, activation)
     result = CheckResult(
         blocks=reports,
         sizes=layer_widths(params),
@@ -164,10 +178,32 @@ def check_gradients(
         dtype=dtype.name,
         manual_name=getattr(manual, "__name__", repr(manual)),
     )
+    if not result.passed and dtype == np.float64:
+        result.hints.extend(_float32_hints(manual_grads, params, x, y, activation, manual_blocks,
+                                           jax_blocks, result))
     if locate and not result.passed:
         result.first_wrong_layer = first_wrong_layer(params, x, y, activation, manual, result,
                                                      bounds)
     return result
+
+
+def _float32_hints(manual_grads, params, x, y, activation, manual_blocks, jax_blocks,
+                   result: CheckResult) -> list[str]:
+    """Why a float64 check may fail a correct gradient: it was computed in float32 (returned
+    as such, or with every failing element within float32's rounding bounds)."""
+    returned = {np.asarray(block).dtype for layer in manual_grads for block in layer}
+    if np.dtype(np.float32) in returned:
+        return ["hint: the manual returned float32 arrays, whose rounding alone exceeds float64 "
+                "tolerances; check float32 code in float32 (dtype='float32', --dtype float32)"]
+    bounds32 = _flat(error_bounds(params, x, y, activation, np.float32).grads)
+    failing = [index for index, block in enumerate(result.blocks) if block.status == "fail"]
+    if all(manual_blocks[i] is not None
+           and np.all(np.abs(manual_blocks[i] - jax_blocks[i]) <= 2 * bounds32[i])
+           for i in failing):
+        return ["hint: every disagreement is small enough to be float32 rounding: if the manual "
+                "computes in float32 anywhere, check it in float32 (dtype='float32', --dtype "
+                "float32); if not, the mistake is real but small"]
+    return []
 
 
 def _hand_deltas(params, x, y, manual: Manual) -> list[np.ndarray] | None:
@@ -204,8 +240,9 @@ def first_wrong_layer(params, x, y, activation, manual: Manual, result: CheckRes
         return None
     hand = _hand_deltas(params, x, y, manual)
     if hand is not None:
-        with jax.enable_x64(True):
-            true = [np.asarray(d, np.float64) for d in network.deltas(params, x, y, activation)]
+        with jax.enable_x64(True):  # one compile, not one per primitive as eager would
+            deltas = jax.jit(network.deltas, static_argnames="activation")
+            true = [np.asarray(d, np.float64) for d in deltas(params, x, y, activation=activation)]
         n_examples = x.shape[1]
         for layer in reversed(range(len(params))):
             # Both sides carry the single-example rounding bound, N times the batch one.

@@ -59,32 +59,71 @@ def _stacked_costs(a_out: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sum(residual * residual, axis=(-2, -1)) / y.shape[1]
 
 
-def complex_step_gradient(params, x, y, activation: str = "logistic"):
+def layer_inputs(params, x, activation: str = "logistic") -> list[np.ndarray]:
+    """``[a_0 = x, a_1, …, a_(L-1)]``, each layer's input ``(n_in, N)``, by the complex pass
+    itself (with zero imaginary parts), so that perturbed passes start from its own values."""
+    f = _complex_activation(activation)
+    inputs = [np.asarray(x, np.complex128)]
+    for W, b in params[:-1]:
+        inputs.append(f(np.asarray(W, np.float64) @ inputs[-1] + np.asarray(b, np.float64)))
+    return inputs
+
+
+def tangents_along(params, inputs, layer: int, which: int, directions) -> np.ndarray:
+    """``ż``, shaped ``(k, n_out, N)``: the change of layer ``layer``'s pre-activation (0-based)
+    along each of the k directions ``(k, *block.shape)`` of its ``W`` (``which=0``) or ``b``."""
+    directions = np.asarray(directions, np.float64)
+    if which == 0:
+        return np.matmul(directions, inputs[layer].real)
+    return np.broadcast_to(directions, (*directions.shape[:-1], inputs[layer].shape[1]))
+
+
+def complex_step_tangents(params, y, inputs, layer: int, tangents, activation: str = "logistic"
+                          ) -> np.ndarray:
+    """``Im C(z_layer + i·h·ż) / h`` for each of the k tangents ``ż`` ``(k, n_out, N)`` of
+    layer ``layer``'s pre-activation: the k directional derivatives of the cost, shape ``(k,)``.
+    ``inputs`` is ``layer_inputs(params, x, activation)``. Memory: a few ``(k, n, N)`` stacks."""
+    f = _complex_activation(activation)
+    W, b = (np.asarray(p, np.float64) for p in params[layer])
+    z = (W @ inputs[layer].real + b) + 1j * STEP * np.asarray(tangents, np.float64)
+    above = [(np.asarray(W, np.float64), np.asarray(b, np.float64))
+             for W, b in params[layer + 1:]]
+    costs = _stacked_costs(_run_layers(above, f(z), f), np.asarray(y, np.float64))
+    return costs.imag / STEP
+
+
+def element_tangents(inputs, layer: int, which: int, shape, elements) -> np.ndarray:
+    """``ż`` for the basis directions of the block elements ``elements`` (flat indices into a
+    block of ``shape``), ``(len(elements), n_out, N)``: element ``(i, j)`` of ``W`` moves row
+    ``i`` by ``a_j`` (row ``i`` by 1 for ``b_i``), without forming the basis matrices."""
+    a_in = inputs[layer].real
+    rows, cols = np.unravel_index(np.asarray(elements), shape)
+    tangents = np.zeros((len(rows), shape[0], a_in.shape[1]))
+    tangents[np.arange(len(rows)), rows] = a_in[cols] if which == 0 else 1.0
+    return tangents
+
+
+def complex_step_gradient(params, x, y, activation: str = "logistic", chunk: int = 256):
     """``[(dC/dW1, dC/db1), …]`` by one complex-step derivative per parameter element.
 
     Inputs are the project's layout (any real dtype; computed in complex128). The layers
-    below the perturbed one are run once in real arithmetic; above it, one stacked pass
-    carries every element's perturbation at once.
+    below a perturbed block run once; above it, ``chunk`` elements' perturbations run as one
+    stacked pass, so memory stays at ``chunk`` copies of the widest layer's activations.
     """
-    f = _complex_activation(activation)
-    layers = [(np.asarray(W, np.complex128), np.asarray(b, np.complex128)) for W, b in params]
-    x = np.asarray(x, np.complex128)
-    y = np.asarray(y, np.float64)
+    inputs = layer_inputs(params, x, activation)
     grads = []
-    a_below = x
-    for index, (W, b) in enumerate(layers):
-        above = layers[index + 1:]
-        block_grads = []
+    for layer, (W, b) in enumerate(params):
+        blocks = []
         for which, block in enumerate((W, b)):
-            count = block.size
-            basis = np.eye(count).reshape((count, *block.shape))
-            perturbed = block[None] + 1j * STEP * basis
-            W_stack, b_stack = (perturbed, b) if which == 0 else (W, perturbed)
-            a = f(np.matmul(W_stack, a_below) + b_stack)
-            costs = _stacked_costs(_run_layers(above, a, f), y)
-            block_grads.append((costs.imag / STEP).reshape(block.shape))
-        grads.append(tuple(block_grads))
-        a_below = f(W @ a_below + b)
+            shape = np.shape(block)
+            values = np.empty(int(np.prod(shape)))
+            for first in range(0, values.size, chunk):
+                elements = np.arange(first, min(first + chunk, values.size))
+                tangents = element_tangents(inputs, layer, which, shape, elements)
+                values[elements] = complex_step_tangents(params, y, inputs, layer, tangents,
+                                                         activation)
+            blocks.append(values.reshape(shape))
+        grads.append(tuple(blocks))
     return grads
 
 

@@ -7,12 +7,15 @@ passes instead of one per parameter). Manual and ``jax.grad`` must agree element
 and both must agree with the third opinion along its direction, all within the rounding
 bounds of ``autodiff.core.tolerance``. The rate of this full check is measured side by side with
 naive eager ``jax.grad`` on a sample of the same, never-seen shapes.
+
+Cases are drawn as they are checked (a stream, one chunk per activation pending at a time),
+and only the first ``KEPT`` failures are kept in full, so memory does not grow with N.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,9 +24,14 @@ from autodiff.check import buckets, oracles
 from autodiff.check.cases import NetworkCase, random_case
 from autodiff.check.crosscheck import default_manual
 from autodiff.core.tolerance import error_bounds
+from reference.activations import ACTIVATIONS
 
 # Failures reported in full, each located by a full check_gradients (its first wrong layer).
 LOCATED = 5
+# Failures kept (case and reason) for the report; the rest are only counted.
+KEPT = 100
+# More networks than this would take days at a few hundred to a few thousand networks/s.
+MAX_NETWORKS = 10**8
 
 
 @dataclass
@@ -31,7 +39,7 @@ class SweepResult:
     """What ``run_sweep`` found and how fast: failures keep their reproducible cases."""
 
     checked: int
-    failures: list[tuple[NetworkCase, str]]
+    failures: list[tuple[NetworkCase, str]]  # the first KEPT of them
     seconds: float
     compile_seconds: float
     naive_seconds_per_network: float | None
@@ -39,10 +47,15 @@ class SweepResult:
     manual_expr: str | None = None  # Python naming the manual, for reproductions
     # First wrong layer of the first LOCATED failures (full check_gradients on each), by index.
     first_wrong_layers: dict[int, int | None] = field(default_factory=dict)
+    failed: int | None = None  # all failures, kept or not (None: as many as kept)
+
+    def __post_init__(self):
+        if self.failed is None:
+            self.failed = len(self.failures)
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return self.failed == 0
 
     @property
     def rate(self) -> float:
@@ -60,7 +73,7 @@ class SweepResult:
         return {
             "passed": self.passed,
             "checked": self.checked,
-            "failed": len(self.failures),
+            "failed": self.failed,
             "failures": [{"case": repr(case), "reason": why,
                           "first_wrong_layer": self.first_wrong_layers.get(index),
                           "reproduce": case.reproduction(self.manual_expr)}
@@ -85,7 +98,7 @@ class SweepResult:
                          f"networks/s (sample of {self.naive_sample}); speedup "
                          f"{self.speedup:,.0f}x")
         if self.failures:
-            lines.append(f"FAIL: {len(self.failures)} networks disagree; first few:")
+            lines.append(f"FAIL: {self.failed} networks disagree; first few:")
             for index, (case, why) in enumerate(self.failures[:LOCATED]):
                 layer = self.first_wrong_layers.get(index)
                 where = f" (first wrong layer: {layer})" if layer is not None else ""
@@ -97,13 +110,15 @@ class SweepResult:
 
 
 def check_one(case: NetworkCase, params, x, y, manual_grads, jax_grads,
-              rng: np.random.Generator) -> str | None:
-    """Why this network fails, or ``None``; all inputs in the case's layout and dtype."""
+              rng: np.random.Generator, oracle: bool = True) -> str | None:
+    """Why this network fails, or ``None``; all inputs in the case's layout and dtype.
+    ``oracle=False`` skips the complex step (manual versus ``jax.grad`` only)."""
     bounds = error_bounds(params, x, y, case.activation, case.dtype)
     bounds64 = (bounds if bounds.dtype == np.float64
                 else error_bounds(params, x, y, case.activation, np.float64))
     directions = [(rng.standard_normal(W.shape), rng.standard_normal(b.shape)) for W, b in params]
-    along = oracles.complex_step_directional(params, x, y, directions, case.activation)
+    along = (oracles.complex_step_directional(params, x, y, directions, case.activation)
+             if oracle else None)
     for layer in range(len(params)):
         for which, kind in enumerate("Wb"):
             name = f"{kind}{layer + 1}"
@@ -114,6 +129,8 @@ def check_one(case: NetworkCase, params, x, y, manual_grads, jax_grads,
                 return f"{name}: manual has shape {manual.shape}, expected {jax_value.shape}"
             if np.any(np.abs(manual - jax_value) > 2 * bound):
                 return f"{name}: manual and jax.grad disagree beyond the rounding bound"
+            if along is None:
+                continue
             v = directions[layer][which]
             # Dotting with v: the element bounds add up weighted by |v|, and the dot itself
             # rounds by at most (size)·u64·Σ|v·g|.
@@ -140,63 +157,85 @@ def naive_eager_seconds(cases: list[NetworkCase]) -> float:
     return (time.perf_counter() - start) / len(cases)
 
 
+def random_cases(n: int, seed=0, activation: str | None = None,
+                 dtype: str = "float64") -> Iterator[NetworkCase]:
+    """The ``n`` cases of a sweep from ``seed``, drawn one at a time as they are consumed."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        yield random_case(rng, activation, dtype)
+
+
+def _chunks(cases: Iterator[NetworkCase], chunk: int) -> Iterator[tuple[str, list[NetworkCase]]]:
+    """``(activation, up to chunk cases)`` as soon as an activation has ``chunk`` pending, then
+    the remainders: full chunks keep the compiled call busy, and little is held at once."""
+    pending: dict[str, list[NetworkCase]] = {}
+    for case in cases:
+        group = pending.setdefault(case.activation, [])
+        group.append(case)
+        if len(group) == chunk:
+            yield case.activation, pending.pop(case.activation)
+    for act in sorted(pending):
+        yield act, pending[act]
+
+
 def run_sweep(n: int, seed: int = 0, dtype: str = "float64", activation: str | None = None,
               manual_for: Callable[[str], Callable] | None = None, naive_sample: int = 3,
               chunk: int = 128, progress: bool = False,
-              manual_expr: str | None = None) -> SweepResult:
+              manual_expr: str | None = None, oracle: bool = True) -> SweepResult:
     """Check ``n`` random networks (``autodiff.check.cases.random_case``) drawn from ``seed``.
 
     ``manual_for(activation)`` gives the manual gradient function (default
     ``reference.gradients``). ``naive_sample`` networks are also timed with eager
-    ``jax.grad``; 0 skips that. Compile time is measured apart, on a warm-up chunk.
+    ``jax.grad``; 0 skips that. Compile time is measured apart, on a warm-up network.
     ``manual_expr`` is Python for the manual (given ``act``), used in reproductions.
+    ``oracle=False`` skips the complex step. ``progress`` shows a tqdm bar on stderr.
     """
     from tqdm import tqdm
 
-    if n < 1:
-        raise ValueError(f"n: expected a positive number of networks, got {n!r}")
-    rng = np.random.default_rng(seed)
-    cases = [random_case(rng, activation, dtype) for _ in range(n)]
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_NETWORKS:
+        raise ValueError(f"n: expected a number of networks from 1 to {MAX_NETWORKS:,}, "
+                         f"got {n!r}")
     manual_for = manual_for or default_manual
     direction_rng = np.random.default_rng(seed + 1)
 
     # Warm-up: compile each activation's bucket once, so the rate below is the marginal cost.
     start = time.perf_counter()
-    for act in sorted({case.activation for case in cases}):
-        sample = next(case for case in cases if case.activation == act)
-        buckets.grads_many([sample.build()], act, dtype, chunk=chunk)
+    for act in [activation] if activation else list(ACTIVATIONS):
+        warm = NetworkCase(sizes=(1, 1), batch=1, activation=act, dtype=dtype)
+        buckets.grads_many([warm.build()], act, dtype, chunk=chunk)
     compile_seconds = time.perf_counter() - start
 
-    failures = []
-    bar = tqdm(total=n, unit="net", disable=not progress, leave=False)
+    failures, failed = [], 0
+    manuals: dict[str, Callable] = {}
+    bar = tqdm(total=n, unit="net", disable=not progress, leave=False, dynamic_ncols=True)
     start = time.perf_counter()
-    for act in sorted({case.activation for case in cases}):
-        group = [case for case in cases if case.activation == act]
-        manual = manual_for(act)
-        for first in range(0, len(group), chunk):
-            part = group[first:first + chunk]
-            built = [case.build() for case in part]
-            jax_grads = buckets.grads_many(built, act, dtype, chunk=chunk)
-            for case, (params, x, y), jg in zip(part, built, jax_grads, strict=True):
-                try:
-                    why = check_one(case, params, x, y, manual(params, x, y), jg,
-                                    direction_rng)
-                except (ValueError, TypeError) as error:
-                    why = f"manual raised {type(error).__name__}: {error}"
-                if why:
+    for act, part in _chunks(random_cases(n, seed, activation, dtype), chunk):
+        if act not in manuals:
+            manuals[act] = manual_for(act)
+        manual = manuals[act]
+        built = [case.build() for case in part]
+        jax_grads = buckets.grads_many(built, act, dtype, chunk=chunk)
+        for case, (params, x, y), jg in zip(part, built, jax_grads, strict=True):
+            try:
+                why = check_one(case, params, x, y, manual(params, x, y), jg, direction_rng,
+                                oracle)
+            except (ValueError, TypeError) as error:
+                why = f"manual raised {type(error).__name__}: {error}"
+            if why:
+                failed += 1
+                if len(failures) < KEPT:
                     failures.append((case, why))
-            bar.update(len(part))
+        bar.update(len(part))
     seconds = time.perf_counter() - start
     bar.close()
 
     naive = None
     if naive_sample:
         # Fresh cases from another stream: shapes this process has not yet given to jax.grad.
-        sample_rng = np.random.default_rng([seed, 2])
-        naive = naive_eager_seconds(
-            [random_case(sample_rng, activation, dtype) for _ in range(naive_sample)])
+        naive = naive_eager_seconds(list(random_cases(naive_sample, [seed, 2], activation,
+                                                      dtype)))
     # Outside the timing: the full check (with jax.vjp deltas) on the first few failures.
     located = {index: case.check(manual=manual_for(case.activation)).first_wrong_layer
                for index, (case, _) in enumerate(failures[:LOCATED])}
     return SweepResult(n, failures, seconds, compile_seconds, naive, naive_sample,
-                       manual_expr=manual_expr, first_wrong_layers=located)
+                       manual_expr=manual_expr, first_wrong_layers=located, failed=failed)

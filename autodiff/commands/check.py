@@ -4,19 +4,28 @@ Default: the worksheet's 1-6-7-2 logistic network (``reference.init_params``, se
 heart data, one table row per parameter block. ``--random N`` checks N random networks
 through the compiled fast path and prints networks checked per second next to naive eager
 ``jax.grad``. ``--plant MISTAKE`` swaps in a planted backprop mistake to show a failure.
-Exit 0 all agree, 1 something disagrees, 2 bad usage or input.
+``backprop check LAYERS.py`` checks a user's module of layer pairs instead (``check.modules``).
+Exit 0 all agree, 1 something disagrees, 2 bad usage or input, 4 inconclusive (nothing
+disagrees, but every block is saturated or below the rounding noise floor: nothing was
+tested).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from autodiff.cli import UsageError
 
 DEFAULT_SIZES = [1, 6, 7, 2]
 HEART_POINTS = 100
+DEFAULT_SCALE = 0.5
+EXIT_INCONCLUSIVE = 4
+EPILOG = ("exit status: 0 the gradients agree, 1 they disagree, 2 bad usage or input, "
+          f"{EXIT_INCONCLUSIVE} inconclusive (every block saturated or below the rounding noise "
+          "floor: nothing was tested)")
 
 
 def _sizes(text: str) -> list[int]:
@@ -31,8 +40,9 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
-def _integer_at_least(minimum: int, what: str):
-    """An argparse ``type`` reading an integer >= ``minimum`` (``what`` names such integers)."""
+def _integer_at_least(minimum: int, what: str, maximum: int | None = None):
+    """An argparse ``type`` reading an integer >= ``minimum`` (``what`` names such integers)
+    and, if given, <= ``maximum``."""
 
     def parse(text: str) -> int:
         try:
@@ -41,6 +51,9 @@ def _integer_at_least(minimum: int, what: str):
             value = minimum - 1
         if value < minimum:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                f"expected at most {maximum:,}, got {text!r} (that many would take days)")
         return value
 
     return parse
@@ -49,9 +62,23 @@ def _integer_at_least(minimum: int, what: str):
 _positive = _integer_at_least(1, "a positive integer")
 
 
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number like 0.5, got {text!r}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from autodiff.check.mistakes import MISTAKES  # NumPy only: keeps --help fast
+    from autodiff.check.probes import PROBES
+    from autodiff.check.sweep import MAX_NETWORKS
     from reference.activations import ACTIVATIONS
+
+    parser.epilog = EPILOG
 
     parser.add_argument("--sizes", type=_sizes, default=None,
                         help="layer widths n_in,…,n_out (default 1,6,7,2, the worksheet's)")
@@ -60,19 +87,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "networks, else 32 random ones)")
     parser.add_argument("--activation", choices=list(ACTIVATIONS), default=None,
                         help="activation of every layer (default logistic; with --random, both)")
-    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                        help="precision of the gradients compared: float64 (default; the "
+                             "tightest tolerances) or float32 (tolerances widen with its "
+                             "rounding, derived the same way)")
     parser.add_argument("--seed", type=_integer_at_least(0, "a non-negative integer"), default=0,
                         help="seed of the params (and data)")
-    parser.add_argument("--random", type=_positive, metavar="N", default=None,
+    parser.add_argument("--scale", type=_scale, default=None, metavar="S",
+                        help="every weight and bias is S times a standard normal (default 0.5, "
+                             "the worksheet's; large S saturates the units)")
+    parser.add_argument("--random", type=_integer_at_least(1, "a positive integer", MAX_NETWORKS),
+                        metavar="N", default=None,
                         help="check N random networks (depth 1-5, widths 1-16, batch 1-256, "
                              "both activations unless --activation is given) and report "
-                             "throughput")
+                             f"throughput; N at most {MAX_NETWORKS:,}")
     parser.add_argument("--naive-sample", type=int, default=3, metavar="K",
                         help="with --random: time eager jax.grad on K unseen shapes (0: skip)")
     parser.add_argument("--plant", choices=sorted(MISTAKES), metavar="MISTAKE", default=None,
                         help="check a planted backprop mistake instead of the reference: "
                              + ", ".join(sorted(MISTAKES)))
+    parser.add_argument("--no-oracle", dest="oracle", action="store_false",
+                        help="skip the third opinion (the complex step): manual versus "
+                             "jax.grad only, for quick runs")
+    parser.add_argument("--probes", type=_positive, default=PROBES, metavar="K",
+                        help="random directions for each block too large for the third "
+                             f"opinion to cover element by element (default {PROBES}; "
+                             "single network only)")
     parser.add_argument("--json", action="store_true", help="print JSON to stdout")
+    # A user's module of layers (autodiff.check.modules): every NAME_forward/NAME_backward.
+    parser.add_argument("path", nargs="?", default=None, metavar="LAYERS.py",
+                        help="check every NAME_forward/NAME_backward pair of this module "
+                             "against jax.vjp or finite differences (see the README)")
 
 
 def _data(args):
@@ -81,7 +126,7 @@ def _data(args):
     import reference
 
     sizes = args.sizes or DEFAULT_SIZES
-    params = reference.init_params(sizes, rng=args.seed)
+    params = reference.init_params(sizes, rng=args.seed, scale=args.scale or DEFAULT_SCALE)
     if sizes[0] == 1 and sizes[-1] == 2:
         x, y = reference.training_data(args.batch or HEART_POINTS)
     else:
@@ -99,8 +144,10 @@ def _run_single(args) -> int:
 
     params, x, y = _data(args)
     manual = get_mistake(args.plant, args.activation) if args.plant else None
-    result = check_gradients(params, x, y, args.activation, manual=manual, dtype=args.dtype)
-    return _report(result, result.table, args.json)
+    result = check_gradients(params, x, y, args.activation, manual=manual, dtype=args.dtype,
+                             oracle=args.oracle, probes=args.probes)
+    status = _report(result, result.table, args.json)
+    return EXIT_INCONCLUSIVE if status == 0 and result.inconclusive else status
 
 
 def _run_random(args) -> int:
@@ -115,7 +162,7 @@ def _run_random(args) -> int:
     result = run_sweep(
         args.random, seed=args.seed, dtype=args.dtype, activation=args.activation,
         manual_for=manual_for, naive_sample=max(args.naive_sample, 0),
-        progress=not args.json and sys.stderr.isatty(), manual_expr=manual_expr)
+        progress=sys.stderr.isatty(), manual_expr=manual_expr, oracle=args.oracle)
     return _report(result, result.report, args.json)
 
 
@@ -130,10 +177,18 @@ def _report(result, text, as_json: bool) -> int:
 
 
 def run(args) -> int:
+    if args.path is not None:  # a user's module of layers: autodiff.check.modules
+        from autodiff.check.modules import check_module_from_cli
+
+        result = check_module_from_cli(args)
+        return _report(result, result.summary, args.json)
     if args.random is None:
         args.activation = args.activation or "logistic"
-    if args.random is not None and (args.sizes is not None or args.batch is not None):
-        raise UsageError("--random draws its own sizes and batches: drop --sizes/--batch")
+    drawn = {"--sizes": args.sizes, "--batch": args.batch, "--scale": args.scale}
+    if args.random is not None and any(value is not None for value in drawn.values()):
+        given = [name for name, value in drawn.items() if value is not None]
+        raise UsageError(f"--random draws its own sizes, batches and weight scales: drop "
+                         f"{'/'.join(given)}")
     if args.random is not None:
         return _run_random(args)
     return _run_single(args)

@@ -1,4 +1,5 @@
 """What the jobs share: the network's JAX twin (``network``), the derived error bounds
-(``tolerance``), the per-block report (``report``) and the command lines' argument readers
-(``arguments``). Nothing here imports a job
-(``autodiff.check``, ``autodiff.training``, ``autodiff.grading``)."""
+(``tolerance``), the per-block report (``report``), the diagnosis engine (``diagnose``,
+with the backprop slips of ``slips``) that checker and grader both use, and the command
+lines' argument readers (``arguments``). Nothing here imports a job (``autodiff.check``,
+``autodiff.training``, ``autodiff.grading``)."""

@@ -5,7 +5,11 @@ A block's status is one of ``STATUSES``: ``pass`` (the opinions agree within tol
 ``fail`` (some element does not), ``below-noise-floor`` (they agree, but every element of the
 gradient is itself within rounding of zero, so the agreement proves little) and ``saturated``
 (the same, because every unit of some layer at or above the block is saturated, σ' ≈ 0).
-Only ``fail`` makes a check fail.
+Only ``fail`` makes a check fail. A check whose blocks are all ``saturated`` or
+``below-noise-floor`` tested nothing: its ``verdict`` is ``inconclusive``.
+
+The third opinion covers a block element by element, or along random directions
+(``ProbeSummary``; see ``autodiff.check.probes``) where that would cost too much.
 """
 
 from __future__ import annotations
@@ -28,13 +32,45 @@ def _finite_or_none(value):
 
 
 @dataclass
+class ProbeSummary:
+    """One block's third opinion along ``directions`` random Gaussian directions ``V``: the
+    largest ``|<opinion, V> - complex step|`` over its tolerance, for the manual and for
+    ``jax.grad`` (above 1: they disagree), and ``detects``, the ``‖e‖₂`` of a manual error
+    caught with probability at least ``1 - miss`` (``gradient_norm``: ``‖jax.grad‖₂``)."""
+
+    directions: int
+    manual_excess: float
+    jax_excess: float
+    detects: float
+    gradient_norm: float
+    miss: float
+
+    @property
+    def relative(self) -> float | None:
+        """``detects`` over the block's gradient norm (``None`` for a zero gradient)."""
+        return self.detects / self.gradient_norm if self.gradient_norm > 0 else None
+
+    def to_dict(self) -> dict:
+        return {
+            "directions": self.directions,
+            "detects_error_norm": _finite_or_none(self.detects),
+            "detects_relative": _finite_or_none(self.relative),
+            "miss_probability": self.miss,
+            "manual_excess": _finite_or_none(self.manual_excess),
+            "jax_excess": _finite_or_none(self.jax_excess),
+        }
+
+
+@dataclass
 class BlockReport:
     """How the opinions of one block compare.
 
     Errors are manual versus ``jax.grad``; the relative error of an element is its absolute
     error over ``max(|jax|, tolerance)`` (so exact zeros do not divide by zero). The worst
     element is the one furthest outside its tolerance across all three pairs, and the values
-    and tolerance reported are that element's.
+    and tolerance reported are that element's; ``tolerance`` is an *absolute* bound on
+    ``|manual - jax|`` at that element. ``probe`` is set where the third opinion probed the
+    block along random directions instead of element by element.
     """
 
     name: str
@@ -47,30 +83,41 @@ class BlockReport:
     oracle_value: float | None
     tolerance: float | None
     max_oracle_error: float | None = None
+    probe: ProbeSummary | None = None
     note: str = ""
+    # What the wrong gradient looks like (``autodiff.core.diagnose``), set on failing blocks.
+    diagnosis: list = field(default_factory=list)
 
     @classmethod
     def compare(cls, name, manual, jax, oracle, bound, oracle_bound, saturated: bool,
-                note: str = "") -> BlockReport:
+                note: str = "", probe: ProbeSummary | None = None) -> BlockReport:
         """Build the report from the three opinions (arrays of one shape, ``manual`` may be
-        ``None`` if it had the wrong shape) and the per-element rounding bounds."""
+        ``None`` if it had the wrong shape; ``oracle`` ``None`` if skipped or probed) and the
+        per-element rounding bounds (``oracle_bound``: the complex step's own)."""
         if manual is None:
             return cls(name, "fail", math.inf, math.inf, None, None, None, None, None,
-                       None, note)
+                       probe=probe, note=note)
         tol = 2 * bound  # manual and jax.grad each within `bound` of the exact gradient
         error = np.abs(manual - jax)
         ratios = [error / tol]
         oracle_error = None
+        jax_suspect = probe is not None and probe.jax_excess > 1
         if oracle is not None:
             tol_oracle = bound + oracle_bound
             oracle_error = np.abs(manual - oracle)
             ratios += [oracle_error / tol_oracle, np.abs(jax - oracle) / tol_oracle]
-            if np.any(ratios[2] > 1):
-                note = (note + "; " if note else "") + (
-                    "jax.grad and the complex step disagree: the JAX network is suspect")
+            jax_suspect = bool(np.any(ratios[2] > 1))
+        if probe is not None and probe.manual_excess > 1:
+            note = (note + "; " if note else "") + (
+                f"manual and the complex step disagree along a random direction "
+                f"(by {probe.manual_excess:.3g}x the probe's tolerance)")
+        if jax_suspect:
+            note = (note + "; " if note else "") + (
+                "jax.grad and the complex step disagree: the JAX network is suspect")
         worst_ratio = np.maximum.reduce(ratios)
         worst = np.unravel_index(int(np.argmax(worst_ratio)), worst_ratio.shape)
-        if np.any(worst_ratio > 1) or not np.all(np.isfinite(manual)):
+        probe_fails = probe is not None and max(probe.manual_excess, probe.jax_excess) > 1
+        if np.any(worst_ratio > 1) or probe_fails or not np.all(np.isfinite(manual)):
             status = "fail"
         elif np.all(np.abs(jax) <= tol):
             status = "saturated" if saturated else "below-noise-floor"
@@ -87,8 +134,16 @@ class BlockReport:
             oracle_value=None if oracle is None else float(oracle[worst]),
             tolerance=float(tol[worst]),
             max_oracle_error=None if oracle_error is None else float(oracle_error.max()),
+            probe=probe,
             note=note,
         )
+
+    @property
+    def coverage(self) -> str:
+        """What the third opinion covered: "all", "K dirs" or "-" (skipped)."""
+        if self.probe is not None:
+            return f"{self.probe.directions} dirs"
+        return "all" if self.oracle_value is not None else "-"
 
     def to_dict(self) -> dict:
         return {
@@ -102,7 +157,9 @@ class BlockReport:
             "third_opinion": _finite_or_none(self.oracle_value),
             "tolerance": _finite_or_none(self.tolerance),
             "max_third_opinion_error": _finite_or_none(self.max_oracle_error),
+            "third_opinion_probe": None if self.probe is None else self.probe.to_dict(),
             "note": self.note,
+            "diagnosis": [{"key": key, "text": text} for key, text in self.diagnosis],
         }
 
 
@@ -110,10 +167,24 @@ def _number(value) -> str:
     return "-" if value is None else f"{value:.3e}"
 
 
+VERDICTS = ("pass", "fail", "inconclusive")
+# The table's columns; the legend under it says what each measures.
+COLUMNS = ("block", "max abs err", "max rel err", "worst elem", "manual@worst",
+           "jax.grad@worst", "3rd@worst", "abs tol@worst", "3rd opinion", "status")
+LEGEND = (
+    "abs err = |manual - jax.grad|, rel err = abs err / max(|jax.grad|, abs tol), each the "
+    "block's maximum;\nthe @worst columns are the element furthest outside its tolerance: the "
+    "three opinions of it\nand its absolute tolerance on |manual - jax.grad| (derived from "
+    "rounding, not relative);\n3rd opinion: the complex step covered all elements, or K "
+    "random directions (below).")
+
+
 @dataclass
 class CheckResult:
     """The outcome of ``check_gradients``: ``passed``, ``blocks`` in params order, and
-    ``first_wrong_layer`` (1-based, or ``None`` when nothing failed)."""
+    ``first_wrong_layer`` (1-based, or ``None`` when nothing failed). ``verdict`` is
+    ``inconclusive`` when nothing failed but no block was tested above rounding; ``hints``
+    are lines that help read a failure."""
 
     blocks: list[BlockReport]
     sizes: list[int]
@@ -123,10 +194,24 @@ class CheckResult:
     manual_name: str = "manual"
     first_wrong_layer: int | None = None
     extra: dict = field(default_factory=dict)
+    hints: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
+        """Nothing failed (true also when ``inconclusive``: no mistake was seen)."""
         return all(block.status != "fail" for block in self.blocks)
+
+    @property
+    def inconclusive(self) -> bool:
+        """Nothing failed, and every block is saturated or below the noise floor."""
+        return self.passed and all(block.status != "pass" for block in self.blocks)
+
+    @property
+    def verdict(self) -> str:
+        """One of ``VERDICTS``."""
+        if not self.passed:
+            return "fail"
+        return "inconclusive" if self.inconclusive else "pass"
 
     @property
     def failing_blocks(self) -> list[str]:
@@ -134,39 +219,66 @@ class CheckResult:
 
     def summary(self) -> str:
         network = "-".join(str(n) for n in self.sizes)
-        verdict = ("PASS: manual, jax.grad and the third opinion agree" if self.passed
-                   else f"FAIL: the manual gradient is wrong in {', '.join(self.failing_blocks)}")
+        checked = any(block.coverage != "-" for block in self.blocks)
+        verdict = {
+            "pass": "PASS: manual, jax.grad and the third opinion agree" if checked
+            else "PASS: manual and jax.grad agree (third opinion skipped)",
+            "fail": f"FAIL: the manual gradient is wrong in {', '.join(self.failing_blocks)}",
+            "inconclusive": "INCONCLUSIVE: every block is saturated or below the rounding "
+            "noise floor, so the opinions agree on rounding alone and nothing was tested "
+            "(try smaller weights or other inputs)",
+        }[self.verdict]
         if self.first_wrong_layer is not None:
             verdict += f"; first wrong layer: {self.first_wrong_layer}"
-        return (f"network {network}, {self.activation}, {self.dtype}, batch {self.batch}, "
-                f"manual = {self.manual_name}\n{verdict}")
+        return "\n".join([f"network {network}, {self.activation}, {self.dtype}, batch "
+                          f"{self.batch}, manual = {self.manual_name}", verdict, *self.hints])
+
+    def _probes(self) -> list[str]:
+        probed = [block for block in self.blocks if block.probe is not None]
+        if not probed:
+            return []
+        lines = ["", f"third opinion along random directions (complex step, float64): a probed "
+                     f"block catches a manual\ngradient off by any e with ||e||_2 at least this, "
+                     f"with probability >= 1 - {probed[0].probe.miss:.0e}:"]
+        for block in probed:
+            relative = block.probe.relative
+            share = "" if relative is None else f" ({relative:.1e} of ||jax.grad||_2)"
+            lines.append(f"  {block.name}: {block.probe.directions} directions, "
+                         f"{block.probe.detects:.1e}{share}")
+        return lines
 
     def table(self) -> str:
-        header = ("block", "max abs err", "max rel err", "worst", "manual", "jax.grad",
-                  "3rd opinion", "tolerance", "status")
-        rows = [header]
+        rows = [COLUMNS]
         for block in self.blocks:
             rows.append((
                 block.name, _number(block.max_abs_error), _number(block.max_rel_error),
                 "-" if block.worst_index is None else ",".join(map(str, block.worst_index)),
                 _number(block.manual_value), _number(block.jax_value),
-                _number(block.oracle_value), _number(block.tolerance), block.status,
+                _number(block.oracle_value), _number(block.tolerance), block.coverage,
+                block.status,
             ))
-        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
                  for row in rows]
         notes = [f"  {block.name}: {block.note}" for block in self.blocks if block.note]
-        return "\n".join([self.summary(), "", *lines, *(["", "notes:", *notes] if notes else [])])
+        diagnoses = [f"  {block.name}: {'; '.join(text for _, text in block.diagnosis)}"
+                     for block in self.blocks if block.diagnosis]
+        return "\n".join([self.summary(), "", *lines, "", LEGEND, *self._probes(),
+                          *(["", "notes:", *notes] if notes else []),
+                          *(["", "diagnosis:", *diagnoses] if diagnoses else [])])
 
     def to_dict(self) -> dict:
         return {
             "passed": self.passed,
+            "verdict": self.verdict,
+            "inconclusive": self.inconclusive,
             "sizes": list(self.sizes),
             "batch": self.batch,
             "activation": self.activation,
             "dtype": self.dtype,
             "manual": self.manual_name,
             "first_wrong_layer": self.first_wrong_layer,
+            "hints": list(self.hints),
             "blocks": [block.to_dict() for block in self.blocks],
             **self.extra,
         }

@@ -21,6 +21,10 @@ dtype's unit roundoff:
 * XLA flushes subnormals to zero, so every step also carries an absolute error of the dtype's
   smallest normal number.
 
+``tangent_bounds`` runs the same analysis the other way up, for a forward-mode (complex-step)
+directional derivative: the tangent of a pre-activation climbs through ``f'`` and the layers
+above into the cost, each step adding its rounding to the error it carries.
+
 The recursion below carries, next to every quantity, its magnitude and this error bound, so
 cancellation can never make a tolerance tighter than rounding allows. Any correct
 implementation — hand backprop, ``jax.grad``, forward mode — lies within ``bound`` of the exact
@@ -57,7 +61,8 @@ class ErrorBounds:
 
     ``grads`` is ``[(bound_dW, bound_db), …]`` shaped like params; ``deltas`` is
     ``[bound_δ1, …]`` shaped ``(n_l, N)``; ``f_prime`` is ``[f'(z_l), …]`` (kept to spot
-    saturation); ``unit_roundoff`` is ``u = eps / 2`` of ``dtype``.
+    saturation); ``unit_roundoff`` is ``u = eps / 2`` of ``dtype``. ``forward`` keeps the
+    forward pass's values and error bounds for ``tangent_bounds``.
     """
 
     grads: list[tuple[np.ndarray, np.ndarray]]
@@ -65,6 +70,19 @@ class ErrorBounds:
     f_prime: list[np.ndarray]
     unit_roundoff: float
     dtype: np.dtype
+    forward: ForwardBounds | None = None
+
+
+@dataclass(frozen=True)
+class ForwardBounds:
+    """The forward pass in float64 with its error bounds: ``activations`` ``[a_0 = x, …, a_L]``
+    and their bounds ``errors``; per layer ``|f''(z_l)|·e_z``, the most that the error of
+    ``z_l`` moves ``f'(z_l)`` (``drift``); and ``y``, whose residual ends the pass."""
+
+    activations: list[np.ndarray]
+    errors: list[np.ndarray]
+    drift: list[np.ndarray]
+    y: np.ndarray
 
 
 def error_bounds(params, x, y, activation: str, dtype) -> ErrorBounds:
@@ -135,7 +153,41 @@ def error_bounds(params, x, y, activation: str, dtype) -> ErrorBounds:
             e_delta = e_delta + tiny
     grads.reverse()
     delta_bounds.reverse()
-    return ErrorBounds(grads, delta_bounds, fps, u, dtype)
+    drift = [np.abs(fpp) * e_z for fpp, e_z in fpps]
+    return ErrorBounds(grads, delta_bounds, fps, u, dtype,
+                       ForwardBounds(activations, errors_a, drift, y))
+
+
+def tangent_bounds(bounds: ErrorBounds, weights, layer: int, magnitude: np.ndarray,
+                   error: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """Bound, per direction, the rounding error of a forward-mode directional derivative of C.
+
+    ``magnitude`` and ``error``, shaped ``(k, n, N)`` for k directions, bound ``|ż|`` (exact)
+    and the error of the computed ``ż``, the tangent of layer ``layer``'s pre-activation
+    (0-based). The tangent then runs ``ȧ = f'(z)·ż`` (``f'`` relatively accurate to
+    ``ACTIVATION_ULPS``, moved by the error of ``z``), ``ż ← W ȧ`` (n rounded products) and
+    ``Ċ = 2 Σ r·ȧ_L / N``. ``floor`` is an absolute error per ``ȧ`` (an underflow); ``bounds``
+    are the computation's (float64 for the complex step); ``weights`` are ``[W1, …]``.
+    """
+    forward = bounds.forward
+    u = bounds.unit_roundoff
+    act = ACTIVATION_ULPS * u
+    M, E = magnitude, error
+    for m in range(layer, len(weights)):
+        F = (1 + act) * np.abs(bounds.f_prime[m]) + forward.drift[m]  # ≥ |f'| exact or computed
+        M_a = F * M
+        E_a = F * (1 + act) * E + (forward.drift[m] + act * F) * M + floor
+        if m + 1 < len(weights):
+            W = np.abs(np.asarray(weights[m + 1], np.float64))
+            M = np.matmul(W, M_a)
+            E = np.matmul(W, E_a + W.shape[1] * u * (M_a + E_a))
+    a_out, e_out, y = forward.activations[-1], forward.errors[-1], forward.y
+    e_residual = e_out + u * (np.abs(a_out) + np.abs(y))
+    R = np.abs(a_out - y) + e_residual  # ≥ |residual|, exact or computed
+    scale = 2.0 / y.shape[1]
+    # r·ȧ is one complex product, the sum has n_L·N terms, and scaling by h and 1/h two more.
+    return scale * (np.sum(e_residual * (M_a + E_a) + R * E_a, axis=(-2, -1))
+                    + (y.size + 6) * u * np.sum(R * (M_a + E_a), axis=(-2, -1)))
 
 
 def saturated_layers(bounds: ErrorBounds, activation: str) -> list[bool]:

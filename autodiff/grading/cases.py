@@ -15,6 +15,7 @@ shapes with saturating weights; ``random_case`` draws a generic one of a given s
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,8 +49,9 @@ class Case:
     def batch(self) -> int:
         return self.x.shape[1]
 
+    @functools.cached_property
     def key(self) -> bytes:
-        """Identifies the case's values, for caching the expected Jacobians."""
+        """Identifies the case's values, for caching the expected Jacobians and answers."""
         parts = [a.tobytes() + str(a.shape).encode() for W, b in self.params for a in (W, b)]
         return b"|".join([*parts, self.x.tobytes(), str(self.x.shape).encode(), self.y.tobytes()])
 

@@ -1,31 +1,31 @@
-"""Grade a submission: for each Jacobian, search for its smallest failing case.
+"""Grade a submission: every function on every case in one batch, then shrink each failure.
 
-For each of ``J_W3 … J_b1`` the grader first calls it on the worksheet's own case (1-6-7-2
-network, 100 heart points) and on the same shapes with saturating weights, then lets
-hypothesis search the drawn cases (``cases.cases``) for one where it differs from
-``jax.grad``, and shrink that case to the smallest. A function passes when no case fails. A
-call that hangs or kills the child ends the search at once: its case is the verdict's case.
-Every other failure is then diagnosed (``diagnose``).
+The sandbox runs each of ``J_W3 … J_b1`` on the run's cases (``casebook``: the worksheet's own
+1-6-7-2 network and heart, its saturated twin, then hypothesis' drawn cases) in one batch,
+and again on two of them at the end: a function that answers the same input differently
+fails as ``nondeterministic``, with both answers. A function whose drawn cases all pass and
+whose fixed cases pass, passes. Otherwise hypothesis' search is replayed with the run's seed,
+answered from the batch, and shrinks the first failing case to the smallest; a call that hung
+or lost the child ends the search at once, and its case is the verdict's. Failures are then
+diagnosed (``diagnose``).
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, Verbosity, find, settings
-from hypothesis.errors import NoSuchExample
+from hypothesis import find
+from hypothesis.errors import Flaky, NoSuchExample
 
-from autodiff.grading import expected as oracle
-from autodiff.grading.cases import Case, cases, saturated_case, worksheet_case
+from autodiff.grading.casebook import CaseBook, search_settings
+from autodiff.grading.cases import Case
+from autodiff.grading.cases import cases as drawn_cases
 from autodiff.grading.diagnose import diagnose
-from autodiff.grading.judge import Failure, judge
-from autodiff.grading.loader import JACOBIAN_NAMES, LoadError, load_submission
-from autodiff.grading.sandbox import FATAL, Sandbox
+from autodiff.grading.judge import Failure, judge, nondeterministic
+from autodiff.grading.sandbox import FATAL, Outcome, Sandbox
 
 
 @dataclass
@@ -38,19 +38,24 @@ class FunctionResult:
     case: Case | None = None
     failure: Failure | None = None
     expected: np.ndarray | None = None
-    diagnosis: list[str] = field(default_factory=list)
+    diagnosis: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
 @dataclass
 class GradeReport:
-    """Every function's verdict, or ``load_error`` when the file could not be run at all."""
+    """Every function's verdict, or ``load_error`` when the file could not be run at all.
+
+    ``seed`` reproduces the drawn cases (``--seed``); ``sandbox`` says which protections held.
+    """
 
     path: str
     functions: list[FunctionResult]
     seconds: float
     examples: int
     load_error: str | None = None
+    seed: int | None = None
+    sandbox: dict | None = None
 
     @property
     def passed(self) -> bool:
@@ -60,119 +65,147 @@ class GradeReport:
 class Grader:
     """Grades the functions of one loaded submission; ``deadline`` is a ``time.monotonic``."""
 
-    def __init__(self, box: Sandbox, *, examples: int, seed: int, deadline: float):
-        self.box, self.examples, self.seed, self.deadline = box, examples, seed, deadline
-        self._oracle_cache: dict[bytes, tuple[dict, dict]] = {}
+    def __init__(self, box: Sandbox, book: CaseBook, *, deadline: float):
+        self.box, self.book, self.deadline = box, book, deadline
+        # Cases called again at the end of the batch: the worksheet's own, the first drawn.
+        self.repeats = [0, len(book.fixed)] if book.drawn else [0]
+        self._answers: dict[tuple[str, bytes], tuple[Outcome, Failure | None]] = {}
+        self._index: dict[bytes, int] = {}
 
     def oracle(self, case: Case) -> tuple[dict, dict]:
-        """Expected Jacobians and tolerances of ``case``, keyed by block, computed once."""
-        key = case.key()
-        if key not in self._oracle_cache:
-            self._oracle_cache[key] = (oracle.expected_jacobians(case.params, case.x, case.y),
-                                       oracle.tolerance(case.params, case.x, case.y))
-        return self._oracle_cache[key]
+        return self.book.oracle(case)
 
     def check(self, name: str, case: Case) -> Failure | None:
-        """Call ``name`` on ``case`` in the child and judge the answer."""
-        expected, tolerance = self.oracle(case)
+        """Call ``name`` on ``case`` in the child and judge the answer; an input it was
+        called on before must give the same answer, or the failure is ``nondeterministic``."""
         remaining = max(self.deadline - time.monotonic(), 0.001)
         outcome = self.box.call(name, case.params, case.x, case.y, timeout=remaining)
-        return judge(outcome, expected[name[2:]], tolerance[name[2:]])
+        return self._record(name, case, outcome)
 
-    def grade_function(self, name: str) -> FunctionResult:
+    def grade(self, names, progress=None) -> list[FunctionResult]:
+        """Every function's verdict, in the order of ``names``."""
+        cases = self.book.cases
+        indices = self.box.add_cases([[*self._arrays(case)] for case in cases])
+        repeats = self.repeats
+        graded = [name for name in names if name not in self.box.missing]
+        pairs = [(name, indices[i]) for name in graded for i in range(len(cases))]
+        pairs += [(name, indices[i]) for name in graded for i in repeats]
+        outcomes = self.box.run(pairs, self.deadline)
+        first, again = outcomes[: len(graded) * len(cases)], outcomes[len(graded) * len(cases):]
+        results = []
+        for name in names:
+            if name in graded:
+                k = graded.index(name)
+                result = self._verdict(name, first[k * len(cases):(k + 1) * len(cases)],
+                                       again[k * len(repeats):(k + 1) * len(repeats)])
+            else:
+                result = FunctionResult(name, passed=False, failure=Failure(
+                    "missing", f"{name} is not defined (or not a function)"))
+            results.append(result)
+            if progress is not None:
+                progress(name)
+        return results
+
+    def _verdict(self, name: str, answered, repeated) -> FunctionResult:
         result = FunctionResult(name, passed=False)
-        if name in self.box.missing:
-            result.failure = Failure("missing", f"{name} is not defined (or not a function)")
-            return result
-        if time.monotonic() >= self.deadline:
-            result.failure = Failure("timeout", "not graded: the overall time limit was reached")
-            return result
-        # The worksheet's own case, and its shapes at saturation, are always tried.
-        fixed = [(case, self.check(name, case)) for case in (worksheet_case(), saturated_case())]
-        fixed_failures = [(case, failure) for case, failure in fixed if failure is not None]
-        worksheet_failure = fixed[0][1]
-        result.cases_tried = len(fixed)
-        for case, failure in fixed_failures:
-            if failure.kind in FATAL:
-                return self._failed(result, case, failure)
-
-        fatal: list[tuple[Case, Failure]] = []
-        out_of_time = False
-
-        def fails(case: Case) -> bool:
-            nonlocal out_of_time
-            if fatal:
-                return True  # the search is over: let hypothesis finish at once
-            if time.monotonic() >= self.deadline:
-                out_of_time = True
-                return False
-            result.cases_tried += 1
-            failure = self.check(name, case)
+        cases = self.book.cases
+        failures = []
+        for case, outcome in zip(cases, answered, strict=True):
+            if outcome is None:
+                break
+            failure = self._record(name, case, outcome)
+            failures.append((case, failure))
             if failure is not None and failure.kind in FATAL:
-                fatal.append((case, failure))
-            return failure is not None
-
-        try:
-            minimal = find(cases(), fails, settings=self._settings(),
-                           random=random.Random(self.seed))
-        except NoSuchExample:
-            minimal = None
-        if fatal:
-            return self._failed(result, *fatal[0])
-        if minimal is not None:
-            failure = self.check(name, minimal)
+                result.cases_tried = len(failures)
+                return self._failed(result, case, failure)
+        result.cases_tried = len(failures)
+        for index, outcome in zip(self.repeats, repeated, strict=True):
+            if outcome is not None and index < len(failures):
+                failure = self._record(name, cases[index], outcome)
+                if failure is not None and failure.kind in (*FATAL, "nondeterministic"):
+                    return self._failed(result, cases[index], failure)
+        fixed = failures[: len(self.book.fixed)]
+        drawn = failures[len(self.book.fixed):]
+        if any(failure is not None for _, failure in drawn):
+            searched = self._search(result, {case.key: f for case, f in drawn})
+            if searched is not None:
+                return searched
+        for case, failure in fixed:
             if failure is not None:
-                result = self._failed(result, minimal, failure)
-                if worksheet_failure is None:
-                    result.notes.append(
-                        "passes on the worksheet's own 1-6-7-2 network and 100 heart points: "
-                        "a grader using only those would not see this mistake")
-                return result
-        if fixed_failures:
-            return self._failed(result, *fixed_failures[0])
-        if out_of_time:
+                return self._failed(result, case, failure)
+        if len(failures) < len(cases):
             result.failure = Failure("timeout", "the overall time limit ended the check early")
             return result
         result.passed = True
         return result
 
+    def _search(self, result: FunctionResult, known: dict) -> FunctionResult | None:
+        """Replay hypothesis' search from the batch's answers and shrink the first failure."""
+        name, stop = result.name, []
+
+        def fails(case: Case) -> bool:
+            if stop:
+                return True  # the search is over: let hypothesis finish at once
+            key = case.key
+            if key not in known:
+                if time.monotonic() >= self.deadline:
+                    return False
+                result.cases_tried += 1
+                known[key] = self.check(name, case)
+            failure = known[key]
+            if failure is not None and failure.kind in (*FATAL, "nondeterministic"):
+                stop.append((case, failure))
+            return failure is not None
+
+        try:
+            minimal = find(drawn_cases(), fails, settings=search_settings(self.book.examples),
+                           random=random.Random(self.book.seed))
+        except (NoSuchExample, Flaky):
+            minimal = None
+        if stop:
+            return self._failed(result, *stop[0])
+        if minimal is None:
+            return None
+        # Once more: the same answer, or the verdict is nondeterministic.
+        result = self._failed(result, minimal, self.check(name, minimal) or known[minimal.key])
+        worksheet = self._answers.get((name, self.book.fixed[0].key))
+        if worksheet is not None and worksheet[1] is None:
+            result.notes.append(
+                "passes on the worksheet's own 1-6-7-2 network and 100 heart points: "
+                "a grader using only those would not see this mistake")
+        return result
+
+    def _record(self, name: str, case: Case, outcome: Outcome) -> Failure | None:
+        expected, tolerance = self.oracle(case)
+        block = name[2:]
+        failure = judge(outcome, expected[block], tolerance[block])
+        key = (name, case.key)
+        if key in self._answers:
+            first, first_failure = self._answers[key]
+            if (first_failure is not None or failure is not None) and not _same(first, outcome):
+                return nondeterministic(first, outcome, expected[block], tolerance[block])
+        else:
+            self._answers[key] = (outcome, failure)
+        return failure
+
     def _failed(self, result: FunctionResult, case: Case, failure: Failure) -> FunctionResult:
         result.case, result.failure = case, failure
         result.expected = self.oracle(case)[0][result.name[2:]]
-        if failure.kind not in FATAL:
+        if failure.kind not in (*FATAL, "nondeterministic", "integrity"):
             result.diagnosis = diagnose(self, result.name, case, failure)
         return result
 
-    def _settings(self) -> settings:
-        # The seed, not the test profile, decides the cases: a grading is reproducible.
-        return settings(max_examples=self.examples, database=None, deadline=None,
-                        derandomize=False, suppress_health_check=list(HealthCheck),
-                        verbosity=Verbosity.quiet)
+    @staticmethod
+    def _arrays(case: Case):
+        (W1, b1), (W2, b2), (W3, b3) = case.params
+        return W1, b1, W2, b2, W3, b3, case.x, case.y
 
 
 
-def grade(path: str | Path, *, examples: int = 100, seed: int = 0, call_timeout: float = 5.0,
-          total_timeout: float = 300.0, names=JACOBIAN_NAMES,
-          progress: Callable[[str], None] | None = None) -> GradeReport:
-    """Grade the submission at ``path``; ``examples`` drawn cases per function at most.
-
-    A file that cannot be read or run gives a report with ``load_error`` set; it raises
-    nothing for anything the submission does.
-    """
-    start = time.monotonic()
-    deadline = start + total_timeout
-    report = GradeReport(str(path), [], 0.0, examples)
-    try:
-        cells = load_submission(path)
-        with Sandbox(cells, names, call_timeout=call_timeout,
-                     load_timeout=min(30.0, total_timeout)) as box:
-            box.load()
-            grader = Grader(box, examples=examples, seed=seed, deadline=deadline)
-            for name in names:
-                report.functions.append(grader.grade_function(name))
-                if progress is not None:
-                    progress(name)
-    except LoadError as error:
-        report.load_error = str(error)
-    report.seconds = time.monotonic() - start
-    return report
+def _same(first: Outcome, second: Outcome) -> bool:
+    if first.status != second.status:
+        return False
+    if first.status != "value":
+        return True
+    return (first.value.shape == second.value.shape
+            and np.array_equal(first.value, second.value, equal_nan=True))

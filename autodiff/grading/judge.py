@@ -3,7 +3,8 @@
 The shape must match exactly (``(n, 1)`` is not ``(n,)``), every element must be finite where
 the expected one is, and ``|got - expected| <= tolerance`` element by element (the tolerance
 is derived in ``expected.tolerance``). A failure keeps the element where the error is largest
-relative to its tolerance.
+relative to its tolerance. Two different answers to the same input are ``nondeterministic``,
+whichever of them is right.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from autodiff.grading.sandbox import Outcome
 @dataclass
 class Failure:
     """Why a call failed: ``kind`` is the outcome's status (``raised``, ``timeout`` …) or
-    ``shape``, ``non_finite``, ``value``; ``worst`` holds the worst element for values."""
+    ``shape``, ``non_finite``, ``value``, ``nondeterministic``; ``worst`` holds the worst
+    element for values; ``first`` the earlier answer of a nondeterministic function."""
 
     kind: str
     reason: str
     got: np.ndarray | None = None
     worst: dict | None = None
+    first: np.ndarray | None = None
 
 
 def judge(outcome: Outcome, expected: np.ndarray, tolerance: np.ndarray) -> Failure | None:
@@ -35,14 +38,14 @@ def judge(outcome: Outcome, expected: np.ndarray, tolerance: np.ndarray) -> Fail
     if got.shape != expected.shape:
         return Failure("shape", f"returned shape {got.shape}, expected {expected.shape}{note}",
                        got)
+    error = np.abs(got - expected)
+    if (error <= tolerance).all():  # a NaN or an infinity anywhere fails this comparison
+        return None
     bad = ~np.isfinite(got) & np.isfinite(expected)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         return Failure("non_finite", f"returned {got[index]} at index {list(index)}{note}", got,
                        _element(index, expected, got, tolerance))
-    error = np.abs(got - expected)
-    if np.all(error <= tolerance):
-        return None
     index = np.unravel_index(int(np.argmax(error / tolerance)), error.shape)
     index = tuple(int(i) for i in index)
     worst = _element(index, expected, got, tolerance)
@@ -53,3 +56,27 @@ def _element(index, expected, got, tolerance) -> dict:
     return {"index": list(index), "expected": float(expected[index]), "got": float(got[index]),
             "error": float(abs(got[index] - expected[index])),
             "tolerance": float(tolerance[index])}
+
+
+def _answer(outcome: Outcome) -> str:
+    if outcome.status == "value":
+        return f"returned an array of shape {outcome.value.shape}"
+    return outcome.message or outcome.status
+
+
+def nondeterministic(first: Outcome, second: Outcome, expected: np.ndarray,
+                     tolerance: np.ndarray) -> Failure:
+    """The verdict on a function that answered one input twice, differently: both answers,
+    at the element where they differ most when both are arrays of one shape."""
+    if (first.status == second.status == "value" and first.value.shape == second.value.shape
+            and first.value.shape == expected.shape):
+        gap = np.abs(np.nan_to_num(first.value - second.value, nan=np.inf))
+        index = tuple(int(i) for i in np.unravel_index(int(np.argmax(gap)), gap.shape))
+        worst = _element(index, expected, second.value, tolerance)
+        worst["first"] = float(first.value[index])
+        reason = (f"answers the same input differently: at index {list(index)} first "
+                  f"{worst['first']:.17g}, then {worst['got']:.17g}")
+        return Failure("nondeterministic", reason, second.value, worst, first.value)
+    reason = (f"answers the same input differently: first {_answer(first)}, "
+              f"then {_answer(second)}")
+    return Failure("nondeterministic", reason, second.value, None, first.value)

@@ -3,14 +3,18 @@
 A submission is a list of ``(label, source)`` cells, executed in order in one namespace. A
 ``.py`` file is one cell. A notebook contributes only the code cells whose first line is
 ``# PACKAGE`` or ``# GRADED FUNCTION`` (the worksheet's markers); test cells, ``%run`` and
-training runs are skipped, and IPython magics left inside a marked cell are neutralised.
+training runs are skipped (IPython magics left inside a marked cell are neutralised in the
+sandbox, ``worker.strip_magics``). The file is hostile: its size, its JSON's depth and the
+marked code's size are bounded, and nothing here compiles or runs it. A label is the file's
+name, never its folder, so the submission does not learn where the teacher keeps files.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
-import re
+import os
 import textwrap
 from pathlib import Path
 
@@ -22,9 +26,9 @@ MARKERS = ("# PACKAGE", "# GRADED FUNCTION")
 JACOBIAN_NAMES = ("J_W3", "J_b3", "J_W2", "J_b2", "J_W1", "J_b1")
 # The support module's definitions a submission may use without defining them itself.
 SUPPORT_NAMES = ("sigma", "d_sigma", "reset_network", "network_function", "cost")
-
-# A line that IPython, not Python, would read: %magic, %%cell magic, !shell, or `name?` help.
-_MAGIC_LINE = re.compile(r"^(\s*)(%|!|\?)|^(\s*)[\w.]+\?{1,2}\s*$")
+# A notebook's outputs (plots) may be large; its graded code never is.
+MAX_NOTEBOOK_BYTES = 25 << 20
+MAX_CODE_BYTES = 1 << 20
 
 
 class LoadError(Exception):
@@ -36,33 +40,50 @@ def load_submission(path: str | Path) -> list[Cell]:
     path = Path(path)
     if not path.is_file():
         raise LoadError(f"{path}: no such file")
+    if path.suffix not in (".py", ".ipynb"):
+        raise LoadError(f"{path}: expected a .py file or an .ipynb notebook, got {path.suffix!r}")
+    limit = MAX_CODE_BYTES if path.suffix == ".py" else MAX_NOTEBOOK_BYTES
     try:
-        text = path.read_text(encoding="utf-8")
+        size = os.stat(path).st_size
+        if size > limit:
+            raise LoadError(f"{path}: {size} bytes, more than the {limit >> 20} MiB a "
+                            f"{path.suffix} submission may have")
+        with open(path, "rb") as handle:
+            text = handle.read(limit + 1).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise LoadError(f"{path}: cannot read it as UTF-8 text ({error})") from None
     if path.suffix == ".py":
-        return [(str(path), text)]
-    if path.suffix == ".ipynb":
-        return notebook_cells(text, str(path))
-    raise LoadError(f"{path}: expected a .py file or an .ipynb notebook, got {path.suffix!r}")
+        return [(path.name, text)]
+    return notebook_cells(text, path.name)
 
 
 def notebook_cells(text: str, name: str) -> list[Cell]:
-    """The marked code cells of the notebook JSON ``text``, magics neutralised."""
+    """The marked code cells of the notebook JSON ``text``."""
     try:
         notebook = json.loads(text)
         raw_cells = notebook["cells"]
+    except RecursionError:
+        raise LoadError(f"{name}: not a Jupyter notebook (its JSON is nested too deeply)") from None
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise LoadError(f"{name}: not a Jupyter notebook ({error})") from None
-    cells = []
+    if not isinstance(raw_cells, list):
+        raise LoadError(f"{name}: not a Jupyter notebook (its cells are not a list)")
+    cells, size = [], 0
     for index, cell in enumerate(raw_cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        elif not isinstance(source, str):
+            raise LoadError(f"{name}: cell {index} has a source that is not text")
         first_line = source.lstrip("\n").split("\n", 1)[0].strip()
         if first_line in MARKERS:
-            cells.append((f"{name} [cell {index}]", strip_magics(source)))
+            size += len(source)
+            if size > MAX_CODE_BYTES:
+                raise LoadError(f"{name}: its marked cells hold more than "
+                                f"{MAX_CODE_BYTES >> 20} MiB of code")
+            cells.append((f"{name} [cell {index}]", source))
     if not cells:
         raise LoadError(
             f"{name}: no code cell starts with {' or '.join(map(repr, MARKERS))}; "
@@ -71,27 +92,7 @@ def notebook_cells(text: str, name: str) -> list[Cell]:
     return cells
 
 
-def strip_magics(source: str) -> str:
-    """``source`` with IPython-only lines replaced by ``pass``, keeping line numbers.
-
-    Only when the cell does not already compile: a line such as ``% b`` can be the
-    continuation of a valid expression, and valid Python is never rewritten.
-    """
-    try:
-        compile(source, "<cell>", "exec")
-        return source
-    except SyntaxError:
-        pass
-    lines = []
-    for line in source.split("\n"):
-        match = _MAGIC_LINE.match(line)
-        if match:
-            indent = match.group(1) or match.group(3) or ""
-            line = f"{indent}pass  # IPython line skipped by the grader: {line.strip()}"
-        lines.append(line)
-    return "\n".join(lines)
-
-
+@functools.cache
 def support_source() -> str:
     """The worksheet support module's definitions, as source to run in the child's namespace.
 

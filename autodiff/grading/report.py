@@ -1,8 +1,12 @@
 """A grading as text for a person, or as a JSON document, with a runnable reproduction.
 
-The JSON document: ``{"file", "passed", "load_error", "seconds", "examples", "functions":
-[{"name", "verdict": "PASS" | "FAIL", "cases_tried", "reason", "kind", "case", "worst",
-"diagnosis": [{"key", "text"}], "notes", "reproduction"}]}``; failure fields are null on a pass.
+The JSON document: ``{"file", "passed", "load_error", "seconds", "examples", "seed",
+"sandbox": {"full", "namespaces", "landlock_abi", "held", "missing"}, "functions": [{"name",
+"verdict": "PASS" | "FAIL", "cases_tried", "reason", "kind", "case", "worst", "first",
+"diagnosis": [{"key", "text"}], "notes", "reproduction"}]}``; failure fields are null on a
+pass, ``first`` is the earlier answer of a nondeterministic function. In the text, anything
+the submission wrote (messages, names) is cut short and its control characters escaped, so
+that it cannot move the cursor, recolour the terminal or forge a line of the report.
 """
 
 from __future__ import annotations
@@ -11,6 +15,13 @@ import numpy as np
 
 from autodiff.grading.cases import Case
 from autodiff.grading.grader import FunctionResult, GradeReport
+
+
+def printable(text: str, limit: int = 500) -> str:
+    """``text`` cut to ``limit`` characters, every non-printable character escaped."""
+    cut = text if len(text) <= limit else text[:limit] + " …"
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in cut)
 
 
 def _literal(array: np.ndarray) -> str:
@@ -22,7 +33,8 @@ def reproduction(result: FunctionResult) -> str | None:
     case = result.case
     if case is None:
         return None
-    lines = ["# Paste below your code (in a notebook: a new cell after the graded cells)."]
+    lines = ["# Paste below your code (in a notebook: a new cell after the graded cells).",
+             "# It replaces your network's W1 ... b3, x and y with the failing case's."]
     if case.source == "worksheet":
         lines += ["reset_network(6, 7, random=np.random.RandomState(0))",
                   "x, y = training_data(100)"]
@@ -35,6 +47,8 @@ def reproduction(result: FunctionResult) -> str | None:
             lines += [f"W{layer} = {_literal(W)}", f"b{layer} = {_literal(b)}"]
         lines += [f"x = {_literal(case.x)}", f"y = {_literal(case.y)}"]
     lines.append(f"print({result.name}(x, y))")
+    if result.failure is not None and result.failure.kind == "nondeterministic":
+        lines.append(f"print({result.name}(x, y))  # the same call again: a different answer")
     if result.expected is not None and result.expected.size <= 64:
         lines.append(f"# expected (jax.grad, float64): {result.expected.tolist()!r}")
     return "\n".join(lines)
@@ -60,6 +74,7 @@ def function_json(result: FunctionResult) -> dict:
         "reason": None if failure is None else failure.reason,
         "case": _case_json(result.case),
         "worst": None if failure is None else failure.worst,
+        "first": None if failure is None or failure.first is None else failure.first.tolist(),
         "diagnosis": [{"key": key, "text": text} for key, text in result.diagnosis],
         "notes": result.notes,
         "reproduction": None if result.passed else reproduction(result),
@@ -69,6 +84,7 @@ def function_json(result: FunctionResult) -> dict:
 def to_json(report: GradeReport) -> dict:
     return {"file": report.path, "passed": report.passed, "load_error": report.load_error,
             "seconds": round(report.seconds, 3), "examples": report.examples,
+            "seed": report.seed, "sandbox": report.sandbox,
             "functions": [function_json(result) for result in report.functions]}
 
 
@@ -77,19 +93,32 @@ _SOURCES = {"worksheet": " (the worksheet's own, heart data)",
             "hypothesis": " (smallest failing case found)", "random": ""}
 
 
+def sandbox_line(sandbox: dict | None) -> str:
+    if sandbox is None:
+        return "sandbox: none"
+    landlock = (f"Landlock ABI {sandbox['landlock_abi']}" if sandbox["landlock_abi"]
+                else "no Landlock on this kernel")
+    held = f"{len(sandbox['held'])} protections held ({landlock})"
+    if sandbox["full"]:
+        return f"sandbox: full isolation, {held}"
+    return f"sandbox: WEAKER isolation, {held}; missing: {', '.join(sandbox['missing'])}"
+
+
 def to_text(report: GradeReport) -> str:
+    path = printable(report.path)
     if report.load_error is not None:
-        return f"{report.path}: cannot be graded: {report.load_error}"
-    lines = [f"Grading {report.path}"]
+        return f"{path}: cannot be graded: {printable(report.load_error)}"
+    lines = [f"Grading {path}  (seed {report.seed}: --seed {report.seed} reproduces the cases)",
+             f"  {sandbox_line(report.sandbox)}"]
     for result in report.functions:
         if result.passed:
             lines.append(f"  {result.name}  PASS  ({result.cases_tried} cases)")
             continue
         failure = result.failure
-        lines.append(f"  {result.name}  FAIL  {failure.reason}")
+        lines.append(f"  {result.name}  FAIL  {printable(failure.reason)}")
         if result.case is not None:
             lines.append(f"        case: {result.case.describe()}" + _SOURCES[result.case.source])
-        if failure.worst is not None:
+        if failure.worst is not None and failure.kind != "nondeterministic":
             worst = failure.worst
             lines.append(f"        at {worst['index']}: expected {worst['expected']:.17g}, "
                          f"got {worst['got']:.17g} (error {worst['error']:.3g} > tolerance "
@@ -102,7 +131,19 @@ def to_text(report: GradeReport) -> str:
         if snippet:
             lines.append("        reproduce:")
             lines += [f"          {line}" for line in snippet.split("\n")]
-    passed = sum(result.passed for result in report.functions)
-    lines.append(f"{passed} of {len(report.functions)} functions pass "
-                 f"({report.seconds:.1f} s)")
+    passed, total = sum(result.passed for result in report.functions), len(report.functions)
+    counted = "function passes" if total == 1 else "functions pass"
+    lines.append(f"{passed} of {total} {counted} ({report.seconds:.1f} s)")
     return "\n".join(lines)
+
+
+def summary_line(report: GradeReport) -> str:
+    """One line for a submission among many: its verdicts in short."""
+    path = printable(report.path, 200)
+    if report.load_error is not None:
+        return f"  LOAD  {path}: {printable(report.load_error, 200)}"
+    passed, total = sum(result.passed for result in report.functions), len(report.functions)
+    failed = ", ".join(f"{result.name} {result.failure.kind}" for result in report.functions
+                       if not result.passed)
+    verdict = "PASS" if report.passed else "FAIL"
+    return f"  {verdict}  {passed}/{total}  {path}" + (f": {failed}" if failed else "")

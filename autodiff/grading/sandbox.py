@@ -1,35 +1,28 @@
-"""Run a submission in a child process, one call at a time, with time and output limits.
+"""A submission in a fresh confined child: load its cells, run batches of calls, time limits.
 
-The child (``worker.py``) executes the worksheet's support code and then the submission's
-cells in one namespace, and answers calls of its functions over a private pair of pipes. An
-infinite loop, ``sys.exit``, ``os._exit``, a segfault or a flood of output becomes an
-``Outcome`` here; the parent never hangs on the child and never dies with it. After a call
-that killed or lost the child, the next call starts a fresh one.
+``Sandbox`` asks the zygote (``zygote_client.Zygote``) for a new sandbox, never one that ran
+anything else, sends the submission's cells and the cases, then batches of calls, and reads
+the answers as they stream (``protocol.py``). Each answer must come within ``call_timeout``
+of the previous one and the whole within the grading's deadline; a hang, a crash, a flood of
+output or a malformed frame becomes that call's ``Outcome``, the sandbox is killed, and the
+batch goes on in a fresh one without the function that lost it. The grader never blocks on
+the child: every read and write waits in ``poll`` against a deadline.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import json
-import os
-import select
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from autodiff.grading import protocol
+from autodiff.grading.channel import Channel, Lost
+from autodiff.grading.isolation import Isolation
 from autodiff.grading.loader import Cell, LoadError, support_source
+from autodiff.grading.zygote_client import SandboxUnavailable, Zygote
 
-WORKER = Path(__file__).with_name("worker.py")
 SUPPORT_LABEL = "<worksheet support code>"
-# A reply larger than this is not a Jacobian of the worksheet's network (the protocol's cap).
-MAX_REPLY_BYTES = 8 << 20
 # Outcomes after which the child had to be killed: no point trying more cases.
 FATAL = frozenset({"timeout", "crash", "output_limit", "protocol"})
 
@@ -38,7 +31,7 @@ FATAL = frozenset({"timeout", "crash", "output_limit", "protocol"})
 class Outcome:
     """What one call gave: ``status`` is ``value`` (then ``value`` holds the float64 array,
     ``dtype`` the returned dtype) or one of ``raised``, ``exit``, ``mutated``, ``not_array``,
-    ``timeout``, ``crash``, ``output_limit``, ``protocol``, with a ``message``."""
+    ``integrity``, ``timeout``, ``crash``, ``output_limit``, ``protocol``, with a ``message``."""
 
     status: str
     message: str = ""
@@ -51,43 +44,22 @@ class Outcome:
         return self.status in FATAL
 
 
-class _Lost(Exception):
-    def __init__(self, status: str, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-def encode(array: np.ndarray) -> dict:
-    array = np.ascontiguousarray(array, dtype=np.float64)
-    return {"dtype": array.dtype.str, "shape": list(array.shape),
-            "data": base64.b64encode(array.tobytes()).decode("ascii")}
-
-
-def decode(message: dict) -> np.ndarray:
-    """A float64 array from the child's reply; a malformed reply raises ``_Lost``."""
-    try:
-        data = base64.b64decode(message["data"], validate=True)
-        return np.frombuffer(data, dtype=np.float64).reshape(message["shape"]).copy()
-    except (KeyError, TypeError, ValueError) as error:
-        raise _Lost("protocol", f"unreadable array in the reply ({error})") from None
-
-
 class Sandbox:
-    """A submission's cells, run in a child process. Use as a context manager.
+    """One submission's confined child. Use as a context manager.
 
     ``cells`` are the submission's ``(label, source)`` cells, run after the worksheet's
     support code; ``names`` are the functions the grader will call.
     """
 
-    def __init__(self, cells: list[Cell], names, *, call_timeout: float = 5.0,
-                 load_timeout: float = 30.0, output_cap: int = 100_000):
+    def __init__(self, zygote: Zygote, isolation: Isolation, cells: list[Cell], names, *,
+                 call_timeout: float = 5.0, load_timeout: float = 30.0):
+        self.zygote, self.isolation = zygote, isolation
         self.cells = [(SUPPORT_LABEL, support_source()), *cells]
         self.names = list(names)
-        self.call_timeout, self.load_timeout, self.output_cap = (
-            call_timeout, load_timeout, output_cap)
-        self._process: subprocess.Popen | None = None
-        self._workdir = tempfile.TemporaryDirectory(prefix="backprop-grade-")
+        self.call_timeout, self.load_timeout = call_timeout, load_timeout
+        self.cases: list[list[np.ndarray]] = []
         self.missing: list[str] = []
+        self._channel: Channel | None = None
 
     def __enter__(self) -> Sandbox:
         return self
@@ -95,126 +67,136 @@ class Sandbox:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+
     def load(self) -> list[str]:
-        """Start the child and run the cells; return the missing names or raise ``LoadError``."""
-        self._start()
+        """Start a fresh child and run the cells; return the missing names or raise
+        ``LoadError``."""
+        self.close()
+        deadline = time.monotonic() + self.load_timeout
         try:
-            reply = self._exchange({"op": "load", "cells": self.cells, "names": self.names},
-                                   self.load_timeout)
-        except _Lost as lost:
-            self._kill()
-            raise LoadError(f"loading the submission {_while_loading(lost)}") from None
-        if not reply.get("ok"):
-            self._kill()
-            # An ``output_limit`` reply carries a message rather than an error.
-            raise LoadError(str(reply.get("error") or reply.get("message") or "loading failed"))
-        self.missing = [str(name) for name in reply.get("missing", [])]
+            self._channel = Channel(self.zygote, self.isolation.strong)
+            kind, payload = self._channel.receive({protocol.READY, protocol.SETUP_FAILED},
+                                                  deadline)
+            if kind == protocol.SETUP_FAILED:
+                raise LoadError(f"the sandbox could not be set up: "
+                                f"{protocol.read_text(payload)}")
+            self._channel.send(protocol.load_request(self.cells, self.names), deadline)
+            kind, payload = self._channel.receive({protocol.LOADED, protocol.LOAD_FAILED},
+                                                  deadline)
+            if kind == protocol.LOAD_FAILED:
+                raise LoadError(protocol.read_text(payload))
+            self.missing = protocol.read_loaded(payload, self.names)
+            if self.cases:
+                self._channel.send(protocol.cases_request(self.cases), deadline)
+        except Lost as lost:
+            self.close()
+            message = lost.message or f"did not finish within {self.load_timeout:g} s"
+            raise LoadError(f"loading the submission {message}") from None
+        except (LoadError, SandboxUnavailable, protocol.ProtocolError) as error:
+            self.close()
+            raise LoadError(str(error)) from None
         return self.missing
+
+    def add_cases(self, cases) -> list[int]:
+        """Send cases (each ``W1, b1, W2, b2, W3, b3, x, y``); their indices for ``run``."""
+        start = len(self.cases)
+        new = [[np.asarray(a, dtype=np.float64) for a in arrays] for arrays in cases]
+        self.cases += new
+        if self._channel is not None:
+            try:
+                self._channel.send(protocol.cases_request(new),
+                                   time.monotonic() + self.load_timeout)
+            except Lost:
+                self.close()  # the next run restarts a fresh child, which gets every case
+        return list(range(start, len(self.cases)))
+
+    def run(self, pairs: list[tuple[str, int]], deadline: float) -> list[Outcome | None]:
+        """Call each ``(name, case index)``; an ``Outcome`` per pair, None for the pairs of a
+        function after it lost the child, and for those left when ``deadline`` passed."""
+        outcomes: list[Outcome | None] = [None] * len(pairs)
+        lost_functions: set[str] = set()
+        position = 0
+        while position < len(pairs) and time.monotonic() < deadline:
+            todo = [i for i in range(position, len(pairs)) if pairs[i][0] not in lost_functions]
+            if not todo:
+                break
+            if self._channel is None:
+                try:
+                    self.load()
+                except LoadError as error:
+                    for i in todo:
+                        outcomes[i] = Outcome("crash", f"could not restart the submission: "
+                                                       f"{error}")
+                    break
+            done = self._stream(pairs, todo, outcomes, deadline)
+            if done == len(todo):
+                break
+            index = todo[done]
+            lost_functions.add(pairs[index][0])
+            position = index + 1
+        return outcomes
 
     def call(self, name: str, params, x: np.ndarray, y: np.ndarray,
              timeout: float | None = None) -> Outcome:
         """Call ``name(x, y)`` with ``W1 … b3`` set from ``params = [(W1, b1), …]``."""
-        if self._process is None:
+        (W1, b1), (W2, b2), (W3, b3) = params
+        (index,) = self.add_cases([[W1, b1, W2, b2, W3, b3, x, y]])
+        limit = self.call_timeout if timeout is None else min(timeout, self.call_timeout)
+        (outcome,) = self.run([(name, index)], time.monotonic() + max(limit, 0.001))
+        return outcome or Outcome("timeout", f"did not return within {limit:g} s")
+
+    def apply(self, name: str, *args: np.ndarray, params=None, item: int | None = None,
+              timeout: float | None = None) -> Outcome:
+        """Call the submission's helper ``name(*args)`` (for the diagnoses: ``d_sigma``,
+        ``network_function`` …), with ``W1 … b3`` set from ``params`` if given; ``item``
+        picks one value of a returned tuple."""
+        if self._channel is None:
             try:
                 self.load()
             except LoadError as error:
                 return Outcome("crash", f"could not restart the submission: {error}")
-        (W1, b1), (W2, b2), (W3, b3) = params
-        arrays = {"W1": W1, "b1": b1, "W2": W2, "b2": b2, "W3": W3, "b3": b3}
-        request = {"op": "call", "name": name, "x": encode(x), "y": encode(y),
-                   "globals": {key: encode(value) for key, value in arrays.items()}}
         limit = self.call_timeout if timeout is None else min(timeout, self.call_timeout)
+        deadline = time.monotonic() + max(limit, 0.001)
         try:
-            reply = self._exchange(request, limit)
-            if reply.get("status") == "value":
-                return Outcome("value", value=decode(reply["value"]),
-                               dtype=str(reply.get("dtype")))
-            outcome = Outcome(str(reply.get("status")), str(reply.get("message", "")))
-        except _Lost as lost:
-            outcome = Outcome(lost.status, lost.message)
-        if outcome.fatal:
-            self._kill()
-        return outcome
+            self._channel.send(protocol.apply_request(name, args, params, item), deadline)
+            _, payload = self._channel.receive({protocol.RESULT}, deadline)
+            status, message, value = protocol.read_result(payload, 0)
+        except (Lost, protocol.ProtocolError) as error:
+            self.close()
+            if isinstance(error, protocol.ProtocolError):
+                return Outcome("protocol", f"sent {error} on the grader's pipe")
+            return Outcome(error.status, error.message or f"did not return within {limit:g} s")
+        if status == "value":
+            return Outcome(status, value=value, dtype=message)
+        return Outcome(status, message)
 
-    def close(self) -> None:
-        self._kill()
-        self._workdir.cleanup()
-
-    # The child's life cycle and the line protocol.
-
-    def _start(self) -> None:
-        self._kill()
-        request_read, request_write = os.pipe()
-        reply_read, reply_write = os.pipe()
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-                   MKL_NUM_THREADS="1", MPLBACKEND="Agg")
-        with open(Path(self._workdir.name) / "worker-stderr.txt", "wb") as stderr:
-            self._process = subprocess.Popen(
-                [sys.executable, "-I", str(WORKER), str(request_read), str(reply_write),
-                 str(self.output_cap)],
-                pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=stderr, cwd=self._workdir.name, env=env,
-                start_new_session=True,  # so that killing the group also ends its children
-            )
-        os.close(request_read)
-        os.close(reply_write)
-        self._requests = os.fdopen(request_write, "wb")
-        self._reply_fd = reply_read
-        self._buffer = b""
-
-    def _kill(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        self._requests.close()
-        os.close(self._reply_fd)
-
-    def _exchange(self, request: dict, timeout: float) -> dict:
+    def _stream(self, pairs, todo, outcomes, deadline) -> int:
+        """Run ``todo`` in the current child; the number answered before it was lost."""
+        request = protocol.run_request([(self.names.index(pairs[i][0]), pairs[i][1])
+                                        for i in todo])
+        answered = 0
         try:
-            self._requests.write(json.dumps(request).encode() + b"\n")
-            self._requests.flush()
-        except (BrokenPipeError, OSError):
-            raise _Lost("crash", self._death_notice()) from None
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise _Lost("timeout", f"did not return within {timeout:g} s")
-            ready, _, _ = select.select([self._reply_fd], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(self._reply_fd, 1 << 16)
-            if not chunk:
-                raise _Lost("crash", self._death_notice())
-            self._buffer += chunk
-            if len(self._buffer) > MAX_REPLY_BYTES:
-                raise _Lost("protocol", "sent a reply larger than any Jacobian of the network")
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        try:
-            reply = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            reply = None
-        if not isinstance(reply, dict):
-            raise _Lost("protocol", "wrote something other than a reply on the grader's pipe")
-        return reply
-
-    def _death_notice(self) -> str:
-        try:
-            code = self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            return "closed the grader's pipe"
-        if code < 0:
-            try:
-                return f"crashed the process (signal {signal.Signals(-code).name})"
-            except ValueError:
-                return f"crashed the process (signal {-code})"
-        return f"ended the process (exit status {code}, e.g. os._exit)"
-
-
-def _while_loading(lost: _Lost) -> str:
-    if lost.status == "timeout":
-        return lost.message.replace("did not return", "did not finish")
-    return lost.message
+            self._channel.send(request, min(deadline, time.monotonic() + self.load_timeout))
+            for answered, i in enumerate(todo):
+                limit = min(deadline, time.monotonic() + self.call_timeout)
+                _, payload = self._channel.receive({protocol.RESULT}, limit)
+                status, message, value = protocol.read_result(payload, answered)
+                outcomes[i] = (Outcome(status, value=value, dtype=message) if status == "value"
+                               else Outcome(status, message))
+            return len(todo)
+        except (Lost, protocol.ProtocolError) as error:
+            if isinstance(error, protocol.ProtocolError):
+                status, message = "protocol", f"sent {error} on the grader's pipe"
+            else:
+                status, message = error.status, error.message
+            if status == "timeout":
+                message = (f"did not return within {self.call_timeout:g} s"
+                           if time.monotonic() < deadline
+                           else "the overall time limit ended this call")
+            outcomes[todo[answered]] = Outcome(status, message)
+            self.close()
+            return answered

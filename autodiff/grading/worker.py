@@ -1,61 +1,90 @@
-"""The child process that runs a submission: NumPy only, no project imports, no JAX.
+"""The confined child's side: run a submission's cells, then call its functions on cases.
 
-Started by ``sandbox.Sandbox`` as ``python -I worker.py REQUEST_FD REPLY_FD OUTPUT_CAP``. It
-reads one JSON request per line on REQUEST_FD and answers one JSON line on REPLY_FD, so
-nothing the submission prints (or reads) can touch the protocol:
+``serve`` answers the grader's frames (``protocol.py``) on two pipes, so nothing the
+submission prints or reads can touch the protocol. Cells run in one namespace, magics
+neutralised here (never in the grader, which does not compile untrusted source). Each call
+gets fresh copies of the case's arrays as ``W1 … b3``, ``x`` and ``y``; afterwards the child
+checks that nothing it was given was changed or rebound. An import of an automatic
+differentiation library or of this project is refused and fails the call with the verdict
+``integrity``, whatever the function does with the refusal.
 
-* ``{"op": "load", "cells": [[label, source], …], "names": [...]}`` runs the cells in one
-  namespace and answers which of ``names`` are missing or not callable;
-* ``{"op": "call", "name", "globals": {W1: array, …}, "x", "y"}`` sets the globals, calls
-  the function and answers ``{"status": "value", "value": array}`` or why there is none.
-
-Arrays travel as ``{"dtype", "shape", "data": base64}``. Printing more than OUTPUT_CAP
-characters ends the process after an ``output_limit`` answer.
+Standard library and NumPy only: the zygote loads this file by its path.
 """
 
-import base64
 import io
-import json
 import os
-import resource
+import re
 import sys
 import traceback
 import warnings
 
 import numpy as np
 
-# Generous limits that only a runaway submission reaches; the parent enforces the time limits.
-MEMORY_LIMIT = 4 << 30
-FILE_SIZE_LIMIT = 16 << 20
-# A returned array is sent back whole only up to this size (the real Jacobians are tiny).
+BLOCK_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
+# Top-level packages a graded function may not import: the worksheet asks for Jacobians
+# derived by hand.
+AUTODIFF_LIBRARIES = ("jax", "jaxlib", "torch", "tensorflow", "keras", "autograd", "theano",
+                      "pytensor", "mxnet", "chainer", "tinygrad", "micrograd", "flax", "equinox",
+                      "optax", "haiku", "paddle", "mlx", "sympy", "casadi")
+PROJECT_PACKAGES = ("reference", "autodiff")
 MAX_RETURNED_ELEMENTS = 1 << 16
+# A line that IPython, not Python, would read: %magic, %%cell magic, !shell, or `name?` help.
+_MAGIC_LINE = re.compile(r"^(\s*)(%|!|\?)|^(\s*)[\w.]+\?{1,2}\s*$")
 
 
-def encode(array):
-    array = np.ascontiguousarray(array)
-    return {"dtype": array.dtype.str, "shape": list(array.shape),
-            "data": base64.b64encode(array.tobytes()).decode("ascii")}
+def strip_magics(source):
+    """``source`` with IPython-only lines replaced by ``pass``, keeping line numbers.
+
+    Only when the cell does not already compile: a line such as ``% b`` can be the
+    continuation of a valid expression, and valid Python is never rewritten.
+    """
+    try:
+        compile(source, "<cell>", "exec")
+        return source
+    except SyntaxError:
+        pass
+    lines = []
+    for line in source.split("\n"):
+        match = _MAGIC_LINE.match(line)
+        if match:
+            indent = match.group(1) or match.group(3) or ""
+            line = f"{indent}pass  # IPython line skipped by the grader: {line.strip()}"
+        lines.append(line)
+    return "\n".join(lines)
 
 
-def decode(message):
-    data = base64.b64decode(message["data"])
-    return np.frombuffer(data, dtype=np.float64).reshape(message["shape"]).copy()
+class ImportGuard:
+    """A meta-path finder that refuses the forbidden packages and remembers each attempt."""
 
+    def __init__(self):
+        self.attempts = []
 
-class Replies:
-    def __init__(self, fd):
-        self.stream = os.fdopen(fd, "w", encoding="utf-8")
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top in AUTODIFF_LIBRARIES or top in PROJECT_PACKAGES:
+            self.attempts.append(top)
+            raise ModuleNotFoundError(f"{top} is not available to graded code", name=name)
+        return None
 
-    def send(self, message):
-        self.stream.write(json.dumps(message) + "\n")
-        self.stream.flush()
+    def verdict(self, since):
+        """The ``integrity`` message for the attempts after index ``since``, or None."""
+        tried = sorted(set(self.attempts[since:]))
+        if not tried:
+            return None
+        what = ", ".join(tried)
+        if all(name in PROJECT_PACKAGES for name in tried):
+            kind = "this project's own reference gradients"
+        else:
+            kind = "an automatic-differentiation library"
+        return (f"imports {what} ({kind}): the worksheet asks for Jacobians derived by hand, "
+                "so a function that uses one fails")
 
 
 class CappedOutput(io.TextIOBase):
     """Stands in for stdout and stderr: keeps a count, and ends the process past the cap."""
 
-    def __init__(self, replies, cap):
-        self.replies, self.cap, self.count = replies, cap, 0
+    def __init__(self, channel, cap):
+        self.channel, self.cap, self.count = channel, cap, 0
 
     def writable(self):
         return True
@@ -63,10 +92,37 @@ class CappedOutput(io.TextIOBase):
     def write(self, text):
         self.count += len(text)
         if self.count > self.cap:
-            self.replies.send({"status": "output_limit",
-                               "message": f"printed more than {self.cap} characters"})
+            self.channel.send(self.channel.protocol.OUTPUT_LIMIT, self.channel.protocol.text(
+                f"printed more than {self.cap} characters"))
             os._exit(0)
         return len(text)
+
+
+class Channel:
+    """Blocking frame I/O on the two pipes."""
+
+    def __init__(self, protocol, request_fd, reply_fd):
+        self.protocol, self.request_fd, self.reply_fd = protocol, request_fd, reply_fd
+
+    def send(self, kind, payload):
+        data = memoryview(self.protocol.frame(kind, payload))
+        while data:
+            data = data[os.write(self.reply_fd, data):]
+
+    def receive(self):
+        header = self._exactly(self.protocol.HEADER.size)
+        kind, length = self.protocol.HEADER.unpack(header)
+        return kind, self._exactly(length)
+
+    def _exactly(self, size):
+        parts, left = [], size
+        while left:
+            chunk = os.read(self.request_fd, min(left, 1 << 20))
+            if not chunk:
+                os._exit(0)  # the grader is done with this child
+            parts.append(chunk)
+            left -= len(chunk)
+        return b"".join(parts)
 
 
 def describe_exception(error, labels):
@@ -75,89 +131,135 @@ def describe_exception(error, labels):
     for frame in traceback.extract_tb(error.__traceback__):
         if frame.filename in labels:
             where = f" ({frame.filename}, line {frame.lineno})"
+    message = str(error)
     if isinstance(error, SyntaxError) and error.filename in labels:
-        where = f" ({error.filename}, line {error.lineno})"
-    text = f"{type(error).__name__}: {error}"
+        # str() of a SyntaxError already ends with its location: keep it once.
+        where, message = f" ({error.filename}, line {error.lineno})", str(error.msg)
+    text = f"{type(error).__name__}: {message}"
     return (text if len(text) <= 300 else text[:300] + " …") + where
 
 
-def run_cells(namespace, cells, labels):
-    """Execute the cells; return None, or a reply explaining why loading stopped."""
-    for label, source in cells:
+class Submission:
+    """The namespace of a submission's cells and the case table the grader sent."""
+
+    def __init__(self, guard):
+        self.namespace = {"__name__": "submission", "__builtins__": __builtins__}
+        self.labels, self.names, self.cases, self.guard = set(), [], [], guard
+
+    def load(self, cells, names):
+        """None when every cell ran, else the reason loading stopped."""
+        self.labels, self.names = {label for label, _ in cells}, list(names)
+        for label, source in cells:
+            start = len(self.guard.attempts)
+            try:
+                exec(compile(strip_magics(source), label, "exec"), self.namespace)
+            except SystemExit as error:
+                return f"called sys.exit({error.code!r}) while loading ({label})"
+            except BaseException as error:
+                reason = describe_exception(error, self.labels)
+                verdict = self.guard.verdict(start)
+                return reason if verdict is None else f"{verdict} ({reason})"
+        return None
+
+    def call(self, name, case):
+        """``(status, message, value)`` of ``name(x, y)`` with ``W1 … b3`` set from ``case``."""
+        given = {key: array.copy() for key, array in zip(BLOCK_NAMES, case, strict=False)}
+        x, y = case[6].copy(), case[7].copy()
+        self.namespace.update(given)
+        start = len(self.guard.attempts)
         try:
-            exec(compile(source, label, "exec"), namespace)
+            result = self.namespace[name](x, y)
         except SystemExit as error:
-            return {"ok": False,
-                    "error": f"called sys.exit({error.code!r}) while loading ({label})"}
+            return "exit", f"called sys.exit({error.code!r})", None
         except BaseException as error:
-            return {"ok": False, "error": describe_exception(error, labels)}
-    return None
+            verdict = self.guard.verdict(start)
+            if verdict is not None:
+                return "integrity", verdict, None
+            return "raised", describe_exception(error, self.labels), None
+        verdict = self.guard.verdict(start)
+        if verdict is not None:
+            return "integrity", verdict, None
+        # Bit for bit: an array changed in place, even to NaN or -0.0, is a change.
+        for key, original in zip(BLOCK_NAMES, case, strict=False):
+            if self.namespace.get(key) is not given[key]:
+                return "mutated", f"rebinds the global {key}", None
+            if not _identical(given[key], original):
+                return "mutated", f"changes the global {key} in place", None
+        for label, value, original in (("x", x, case[6]), ("y", y, case[7])):
+            if not _identical(value, original):
+                return "mutated", f"changes its input {label} in place", None
+        if not isinstance(result, np.ndarray):
+            return "not_array", f"returned {type(result).__name__}, not a numpy array", None
+        if result.dtype.kind not in "fiub":
+            return "not_array", f"returned an array of dtype {result.dtype}", None
+        if result.size > MAX_RETURNED_ELEMENTS or result.ndim > 4:
+            return "not_array", f"returned an array of shape {result.shape}, far too large", None
+        return "value", str(result.dtype), np.asarray(result, dtype=np.float64)
 
 
-def call(namespace, request, labels):
-    """Set the network globals, call the function, check that nothing it was given changed."""
-    name = request["name"]
-    given = {key: decode(value) for key, value in request["globals"].items()}
-    x, y = decode(request["x"]), decode(request["y"])
-    namespace.update(given)
-    snapshot = {key: value.copy() for key, value in given.items()}
-    x_before, y_before = x.copy(), y.copy()
-    try:
-        result = namespace[name](x, y)
-    except SystemExit as error:
-        return {"status": "exit", "message": f"called sys.exit({error.code!r})"}
-    except BaseException as error:
-        return {"status": "raised", "message": describe_exception(error, labels)}
-    for key, before in snapshot.items():
-        if namespace.get(key) is not given[key]:
-            return {"status": "mutated", "message": f"rebinds the global {key}"}
-        if not np.array_equal(given[key], before, equal_nan=True):
-            return {"status": "mutated", "message": f"changes the global {key} in place"}
-    for label, value, before in (("x", x, x_before), ("y", y, y_before)):
-        if not np.array_equal(value, before, equal_nan=True):
-            return {"status": "mutated", "message": f"changes its input {label} in place"}
-    if not isinstance(result, np.ndarray):
-        return {"status": "not_array",
-                "message": f"returned {type(result).__name__}, not a numpy array"}
-    if result.dtype.kind not in "fiub":
-        return {"status": "not_array", "message": f"returned an array of dtype {result.dtype}"}
-    if result.size > MAX_RETURNED_ELEMENTS:
-        return {"status": "not_array",
-                "message": f"returned an array of shape {result.shape}, far too large"}
-    return {"status": "value", "value": encode(np.asarray(result, dtype=np.float64)),
-            "dtype": str(result.dtype)}
+    def apply(self, header, arrays):
+        """``(status, message, value)`` of a helper called on arrays (``protocol.APPLY``)."""
+        function = self.namespace.get(header["name"])
+        if not callable(function):
+            return "missing", f"{header['name']} is not defined", None
+        args = arrays[: header["args"]]
+        if header["globals"]:
+            self.namespace.update(zip(BLOCK_NAMES, arrays[header["args"]:], strict=True))
+        try:
+            result = function(*args)
+        except SystemExit as error:
+            return "exit", f"called sys.exit({error.code!r})", None
+        except BaseException as error:
+            return "raised", describe_exception(error, self.labels), None
+        item = header["item"]
+        if item is not None:
+            if not isinstance(result, (tuple, list)) or len(result) <= item:
+                count = len(result) if isinstance(result, (tuple, list)) else "no tuple of"
+                return "not_array", f"returned {count} values", None
+            result = result[item]
+        if isinstance(result, (int, float, np.number)):
+            result = np.asarray(result)
+        if not isinstance(result, np.ndarray) or result.dtype.kind not in "fiub":
+            return "not_array", f"returned {type(result).__name__}", None
+        if result.size > MAX_RETURNED_ELEMENTS or result.ndim > 4:
+            return "not_array", f"returned shape {result.shape}, too large", None
+        return "value", str(result.dtype), np.asarray(result, dtype=np.float64)
 
 
-def main(request_fd, reply_fd, output_cap):
-    replies = Replies(reply_fd)
-    requests = os.fdopen(request_fd, "r", encoding="utf-8")
-    # Prints go to a counter; the real stdout and stderr go nowhere, stdin is empty.
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
+def _identical(array, original):
+    return array.shape == original.shape and array.tobytes() == original.tobytes()
+
+
+def serve(protocol, request_fd, reply_fd, output_cap, bits, landlock_abi):
+    """Answer the grader until it closes the request pipe (then exit)."""
+    channel = Channel(protocol, request_fd, reply_fd)
     sys.stdin = io.StringIO()
-    sys.stdout = sys.stderr = CappedOutput(replies, output_cap)
+    sys.stdout = sys.stderr = CappedOutput(channel, output_cap)
     warnings.simplefilter("ignore")
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    namespace = {"__name__": "submission", "__builtins__": __builtins__}
-    labels = set()
-    for line in requests:
-        request = json.loads(line)
-        if request["op"] == "load":
+    guard = ImportGuard()
+    sys.meta_path.insert(0, guard)
+    submission = Submission(guard)
+    channel.send(protocol.READY, protocol.struct.pack("<II", bits, landlock_abi))
+    while True:
+        kind, payload = channel.receive()
+        if kind == protocol.LOAD:
+            request = protocol.json.loads(payload)
             cells = [tuple(cell) for cell in request["cells"]]
-            labels = {label for label, _ in cells}
-            reply = run_cells(namespace, cells, labels)
-            if reply is None:
-                missing = [name for name in request["names"]
-                           if not callable(namespace.get(name))]
-                reply = {"ok": True, "missing": missing}
-        else:
-            reply = call(namespace, request, labels)
-        replies.send(reply)
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+            reason = submission.load(cells, request["names"])
+            if reason is None:
+                missing = bytes(index for index, name in enumerate(submission.names)
+                                if not callable(submission.namespace.get(name)))
+                channel.send(protocol.LOADED, missing)
+            else:
+                channel.send(protocol.LOAD_FAILED, protocol.text(reason))
+        elif kind == protocol.CASES:
+            submission.cases += protocol.read_cases(payload)
+        elif kind == protocol.APPLY:
+            status, message, value = submission.apply(*protocol.read_apply(payload))
+            channel.send(protocol.RESULT, protocol.result_payload(0, status, message, value))
+        elif kind == protocol.RUN:
+            for index, (name, case) in enumerate(protocol.read_run(payload)):
+                status, message, value = submission.call(submission.names[name],
+                                                         submission.cases[case])
+                channel.send(protocol.RESULT,
+                             protocol.result_payload(index, status, message, value))

@@ -1,0 +1,166 @@
+"""``check_vjp``: any hand-written backward pass against an oracle, with derived tolerances.
+
+A user brings ``forward(*args) -> out`` and ``backward(dout, *args) -> grads`` (the contract is
+in ``vjp_args``), or a CS231n pair ``layer_forward(*args) -> (out, cache)`` and
+``layer_backward(dout, cache) -> grads`` through ``from_cache_style``. For each differentiable
+argument the backward's gradient is compared with ``dout · ∂out/∂x`` from the most exact oracle
+that works on the forward (``vjp_oracles``: ``jax.vjp``, the complex step, Ridders), every
+oracle cross-checked element by element against the finite-difference scan of ``kinks`` —
+which also finds inputs on kinks and the range of valid derivatives there — and a failure
+against an exact oracle confirmed by Ridders. Tolerances come from ``vjp_tolerance``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from dataclasses import replace
+
+import numpy as np
+
+from autodiff.check import vjp_oracles
+from autodiff.check.kinks import scan_argument, tie_check
+from autodiff.check.vjp_args import (
+    Layout,
+    as_gradients,
+    as_outputs,
+    degenerate_warnings,
+    make_dout,
+)
+from autodiff.check.vjp_compare import compare
+from autodiff.check.vjp_diagnose import Context
+from autodiff.check.vjp_opinions import Spread, choose, contradicted, from_jax, ridders_opinion
+from autodiff.check.vjp_probe import Probe
+from autodiff.check.vjp_report import VJPResult
+from autodiff.check.vjp_tolerance import rounding_bound, rounding_count
+
+ORACLES = ("auto", "jax", "complex-step", "ridders")
+
+__all__ = ["ORACLES", "VJPResult", "check_vjp", "from_cache_style"]
+
+
+def from_cache_style(layer_forward, layer_backward):
+    """``(forward, backward)`` for ``check_vjp`` from a CS231n pair: ``layer_forward(*args) ->
+    (out, cache)`` and ``layer_backward(dout, cache) -> grads`` — or, for a step with several
+    outputs, ``(out_1, …, out_k, cache)`` and ``layer_backward(dout_1, …, dout_k, cache)`` (the
+    LSTM step's ``next_h, next_c, cache``). The backward reruns the forward for a fresh cache,
+    so a backward that consumes its cache sees a new one each call."""
+    name = getattr(layer_forward, "__name__", "layer_forward")
+
+    def split(args):
+        result = layer_forward(*args)
+        if not (isinstance(result, tuple) and len(result) >= 2):
+            raise TypeError(f"{name}: expected (out, cache) from a cache-style forward, got "
+                            f"{type(result).__name__}")
+        outs = result[:-1]
+        return (outs[0] if len(outs) == 1 else tuple(outs)), result[-1]
+
+    def forward(*args):
+        return split(args)[0]
+
+    def backward(dout, *args):
+        out, cache = split(args)
+        return layer_backward(*dout, cache) if isinstance(out, tuple) else layer_backward(
+            dout, cache)
+
+    forward.__name__ = getattr(layer_forward, "__name__", "forward")
+    backward.__name__ = getattr(layer_backward, "__name__", "backward")
+    with contextlib.suppress(TypeError, ValueError):  # builtins may have no signature
+        forward.__signature__ = inspect.signature(layer_forward)
+
+    def rebind(rebound):  # lets the JAX oracle run a NumPy layer_forward under jax.numpy
+        inner = rebound(layer_forward)
+        return None if inner is None else from_cache_style(inner, layer_backward)[0]
+
+    forward.__vjp_rebind__ = rebind
+    return forward, backward
+
+
+def _contexts(layout: Layout, names, opinions, reference, douts) -> list[Context]:
+    """What each argument's diagnosis may refer to (see ``vjp_diagnose.Context``)."""
+    dims = {}  # every size a factor may be, named by its first appearance
+    for name, value in [*zip(names, layout.differentiable(), strict=True),
+                        *(("the output", o) for o in reference)]:
+        for axis, size in enumerate(np.shape(value)):
+            if size not in dims.values():
+                dims[f"axis {axis} of {name}"] = size
+    first = layout.differentiable()[0]
+    batch = first.shape[0] if first.ndim else None
+    return [Context(batch, dims, {n: o.values for n, o in zip(names, opinions, strict=True)
+                                  if n != name and o.values.shape == opinion.values.shape},
+                    douts) for name, opinion in zip(names, opinions, strict=True)]
+
+
+def _report(probe, name, position, got, note, scan, opinion, tolerance, context, spread):
+    """One argument's report; a float32 failure against JAX is judged again with JAX's own
+    float32 error added to the tolerance, and a failure against an exact oracle goes to
+    Ridders (see ``vjp_opinions.contradicted``)."""
+    tie = tie_check(probe, position, scan)
+    report = compare(name, position, got, note, opinion, scan, tolerance, context, tie)
+    if not report.passed and spread is not None and opinion.name in vjp_oracles.JAX_NAMES:
+        extra = spread()
+        if extra is not None:
+            tolerance = tolerance + extra
+            opinion = replace(opinion, extra=opinion.extra + extra,
+                              trust=opinion.trust + "; tolerance widened by JAX's own float32 "
+                              "error here")
+            report = compare(name, position, got, note, opinion, scan, tolerance, context, tie)
+    if contradicted(probe, position, got, opinion, report, tolerance):
+        # Ridders sides with the backward: the exact oracle is suspect, use Ridders.
+        reason = f"{opinion.name} contradicted by Ridders at {report.worst_index}"
+        ridders = ridders_opinion(probe, position, scan, [reason])
+        return compare(name, position, got, note, ridders, scan,
+                       tolerance - opinion.extra + ridders.extra, context, tie)
+    report.trust = opinion.trust
+    return report
+
+
+def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wrt=None,
+              names=None, oracle: str = "auto", max_elements: int = 4096) -> VJPResult:
+    """Check ``backward(dout, *args)`` against ``dout · ∂forward(*args)/∂args``.
+
+    ``dtype`` ("float64"/"float32"; default: the first float argument's) is what the pair runs
+    in; oracles run in float64 on the same values. ``dout`` defaults to a random normal one
+    (``seed``). ``wrt`` gives the differentiable positions (default: every float array),
+    ``names`` the arguments' names (default: the forward's parameters). ``oracle`` forces one of
+    ``ORACLES``. Arguments larger than ``max_elements`` are scanned on a random sample.
+    """
+    if oracle not in ORACLES:
+        raise ValueError(f"oracle: expected one of {ORACLES}, got {oracle!r}")
+    layout = Layout.build(forward, args, wrt, dtype, names)
+    rng = np.random.default_rng(seed)
+    outputs, is_tuple = as_outputs(forward(*layout.call_args()))
+    again, _ = as_outputs(forward(*layout.call_args()))
+    if not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(outputs, again, strict=True)):
+        raise ValueError("forward: two calls on the same arguments returned different outputs; "
+                         "a random forward (dropout) needs its seed among the arguments")
+    douts = make_dout(outputs, is_tuple, dout, layout.dtype, rng)
+    warnings = degenerate_warnings(layout, douts, dout is not None)
+    dout_arg = tuple(douts) if is_tuple else douts[0]
+    grads, notes = as_gradients(backward(dout_arg, *layout.call_args()), layout)
+
+    probe = Probe(forward, layout, douts)
+    count = rounding_count([*layout.differentiable(), *douts])
+    reference = [o for o in probe.base if o is not None]
+    found = from_jax(forward, layout, douts, reference, oracle)
+    scans, opinions, tolerances = [], [], []
+    for slot, position in enumerate(layout.wrt):
+        scan = scan_argument(probe, position, max_elements, rng)
+        bound64 = rounding_bound(scan, count, np.float64)
+        opinion = choose(probe, position, scan, bound64, found[slot], oracle)
+        scans.append(scan)
+        opinions.append(opinion)
+        tolerances.append(rounding_bound(scan, count, layout.dtype) + bound64 + opinion.extra)
+
+    wrt_names = [layout.names[i] for i in layout.wrt]
+    contexts = _contexts(layout, wrt_names, opinions, reference, probe.douts)
+    spread = Spread(forward, layout, douts, reference) if layout.dtype == np.float32 else None
+    reports = [_report(probe, wrt_names[slot], position, grads[slot], notes[slot], scans[slot],
+                       opinions[slot], tolerances[slot], contexts[slot],
+                       spread and (lambda slot=slot: spread.of(slot)))
+               for slot, position in enumerate(layout.wrt)]
+    return VJPResult(
+        arguments=reports, dtype=layout.dtype.name,
+        forward_name=getattr(forward, "__name__", repr(forward)),
+        backward_name=getattr(backward, "__name__", repr(backward)),
+        dout="given" if dout is not None else f"random (seed {seed})", warnings=warnings)

@@ -1,0 +1,207 @@
+"""The arguments, outputs and gradients of a user's ``forward``/``backward`` pair.
+
+The contract of ``check_vjp``: ``forward(*args) -> out``, where ``out`` is a float array (or a
+Python number) or a tuple/list of them, and ``backward(dout, *args) -> grads``, one gradient per
+differentiable argument in order (a lone array where there is one; ``None`` may stand at the
+positions of the other arguments). A tuple output takes a tuple ``dout``. Differentiable
+arguments are the float ``np.ndarray`` ones, or the positions given as ``wrt``; everything
+else — a dict of hyper-parameters, integer labels, a mask inside a dict, a Python number —
+passes through and gets no gradient. Every call gets fresh deep copies, so a forward that writes
+into what it is given (batch norm's running statistics) sees the same inputs each time.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from dataclasses import dataclass
+
+import numpy as np
+
+FLOAT_DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32)}
+
+
+def resolve_dtype(dtype, first_float) -> np.dtype:
+    """``dtype`` as float32/float64; ``None`` means the first differentiable argument's
+    (float32 stays float32, any other float is checked in float64)."""
+    if dtype is None:
+        return FLOAT_DTYPES["float32" if first_float.dtype == np.float32 else "float64"]
+    resolved = FLOAT_DTYPES.get(dtype) if isinstance(dtype, str) else None
+    if resolved is None and not isinstance(dtype, str):
+        try:
+            resolved = np.dtype(dtype)
+        except TypeError:
+            resolved = None
+    if resolved is None or resolved not in FLOAT_DTYPES.values():  # np.dtype(None) is float64
+        raise ValueError(f"dtype: expected 'float64' or 'float32', got {dtype!r}")
+    return resolved
+
+
+def _is_float_array(value) -> bool:
+    return isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating)
+
+
+def argument_names(function, count: int) -> list[str]:
+    """The forward's parameter names for ``count`` positional arguments (``arg0``… where the
+    signature does not say: ``*args``, builtins)."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    names = []
+    for index in range(count):
+        usable = index < len(parameters) and parameters[index].kind in (
+            inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        names.append(parameters[index].name if usable else f"arg{index}")
+    return names
+
+
+@dataclass
+class Layout:
+    """Which arguments are differentiable (``wrt``), their names, and ``values``: the arguments
+    with the differentiable ones cast to ``dtype`` (so they are exactly representable in it)."""
+
+    values: list
+    wrt: tuple[int, ...]
+    names: list[str]
+    dtype: np.dtype
+
+    @classmethod
+    def build(cls, forward, args, wrt=None, dtype=None, names=None) -> Layout:
+        if wrt is None:
+            wrt = tuple(i for i, value in enumerate(args) if _is_float_array(value))
+        else:
+            wrt = tuple(int(i) for i in wrt)
+            for i in wrt:
+                if not 0 <= i < len(args) or not _is_float_array(np.asarray(args[i])):
+                    raise ValueError(f"wrt: position {i} is not a float array argument "
+                                     f"(got {len(args)} arguments)")
+        if not wrt:
+            kinds = ", ".join(type(value).__name__ for value in args) or "none"
+            raise TypeError("args: no float np.ndarray argument to differentiate "
+                            f"(got {kinds}); pass the inputs as float arrays")
+        names = list(names) if names is not None else argument_names(forward, len(args))
+        if len(names) != len(args):
+            raise ValueError(f"names: expected {len(args)} names, got {len(names)}")
+        dtype = resolve_dtype(dtype, np.asarray(args[wrt[0]]))
+        values = [np.asarray(value, dtype) if i in wrt else value
+                  for i, value in enumerate(args)]
+        return cls(values, wrt, names, dtype)
+
+    def call_args(self, replace: dict | None = None, dtype=None) -> list:
+        """Fresh deep copies of the arguments; ``replace`` maps positions to new values and
+        ``dtype`` recasts the differentiable ones (complex values keep their dtype)."""
+        replace = replace or {}
+        result = []
+        for i, value in enumerate(self.values):
+            if i in replace:
+                value = replace[i]
+            if i in self.wrt and dtype is not None and not np.iscomplexobj(value):
+                result.append(np.array(value, dtype=dtype))
+            else:
+                result.append(copy.deepcopy(value))
+        return result
+
+    def differentiable(self) -> list[np.ndarray]:
+        return [self.values[i] for i in self.wrt]
+
+
+def as_outputs(out, who: str = "forward") -> tuple[list, bool]:
+    """``out`` as a list of arrays, and whether it was a tuple/list (so ``dout`` is one too)."""
+    is_tuple = isinstance(out, (tuple, list))
+    items = list(out) if is_tuple else [out]
+    arrays = []
+    for index, item in enumerate(items):
+        array = np.asarray(item) if item is not None else None
+        if array is None or not (np.issubdtype(array.dtype, np.number)
+                                 or array.dtype == np.bool_):
+            where = f"{who} output {index}" if is_tuple else f"{who} output"
+            raise TypeError(f"{where}: expected an array or a number, got "
+                            f"{type(item).__name__}")
+        arrays.append(array)
+    return arrays, is_tuple
+
+
+def differentiable_outputs(outputs: list) -> list[bool]:
+    """Which outputs carry a gradient: the inexact (float or complex) ones."""
+    return [np.issubdtype(out.dtype, np.inexact) for out in outputs]
+
+
+def make_dout(outputs, is_tuple: bool, dout, dtype, rng) -> list:
+    """``dout`` as a list aligned with the outputs (``None`` for non-float ones): random
+    standard normal where not given, else the given one checked against the outputs' shapes."""
+    carries = differentiable_outputs(outputs)
+    if dout is None:
+        return [rng.standard_normal(out.shape).astype(dtype) if carry else None
+                for out, carry in zip(outputs, carries, strict=True)]
+    given = list(dout) if is_tuple else [dout]
+    if is_tuple and not isinstance(dout, (tuple, list)):
+        raise TypeError(f"dout: the forward returns a tuple of {len(outputs)} outputs, so dout "
+                        f"must be a tuple of {len(outputs)} arrays; got {type(dout).__name__}")
+    if len(given) != len(outputs):
+        raise ValueError(f"dout: expected {len(outputs)} arrays (one per output), got "
+                         f"{len(given)}")
+    result = []
+    for index, (out, carry, item) in enumerate(zip(outputs, carries, given, strict=True)):
+        if not carry:
+            result.append(None)
+            continue
+        array = np.asarray(item, dtype=np.float64)
+        if array.shape != out.shape:
+            where = f"dout[{index}]" if is_tuple else "dout"
+            raise ValueError(f"{where}: shape {array.shape} does not match the forward's "
+                             f"output shape {out.shape} (nothing is broadcast)")
+        result.append(array.astype(dtype))
+    return result
+
+
+def degenerate_warnings(layout: Layout, dout: list, dout_given: bool) -> list[str]:
+    """Warnings for a uniform ``dout`` or input: all-equal values hide real bugs."""
+    warnings = []
+    if dout_given:
+        for index, array in enumerate(dout):
+            if array is not None and array.size > 1 and np.all(array == array.flat[0]):
+                where = f"dout[{index}]" if len(dout) > 1 else "dout"
+                warnings.append(
+                    f"{where} is uniform (every element {array.flat[0]:g}): a uniform dout "
+                    "hides mistakes that cancel in sums (batch norm's mean path); leave dout "
+                    "out for a random one")
+    for i in layout.wrt:
+        array = layout.values[i]
+        if array.size > 1 and np.all(array == array.flat[0]):
+            warnings.append(
+                f"input {layout.names[i]} is uniform (every element {array.flat[0]:g}): "
+                "swapped indices and wrong axes cannot show on it; use random values")
+    return warnings
+
+
+def as_gradients(grads, layout: Layout) -> tuple[list, list[str]]:
+    """The backward's result as one array (float64) per differentiable argument, or ``None``
+    with a note where it is missing, not numeric or misshapen. A wrong count raises TypeError."""
+    count = len(layout.wrt)
+    if isinstance(grads, (tuple, list)):
+        items = list(grads)
+        if len(items) == len(layout.values) and len(items) != count:
+            items = [items[i] for i in layout.wrt]
+    elif count == 1:
+        items = [grads]
+    else:
+        raise TypeError(f"backward: expected a tuple of {count} gradients (for "
+                        f"{', '.join(layout.names[i] for i in layout.wrt)}), got "
+                        f"{type(grads).__name__}")
+    if len(items) != count:
+        raise TypeError(f"backward: returned {len(items)} gradients, expected {count} (one per "
+                        f"float argument: {', '.join(layout.names[i] for i in layout.wrt)})")
+    arrays, notes = [], []
+    for i, item in zip(layout.wrt, items, strict=True):
+        name, shape = layout.names[i], layout.values[i].shape
+        try:
+            array = np.asarray(item, dtype=np.float64)
+        except (TypeError, ValueError):
+            arrays.append(None)
+            notes.append(f"the gradient of {name} is {type(item).__name__}, not an array")
+            continue
+        arrays.append(array)
+        notes.append("" if array.shape == shape else
+                     f"the gradient of {name} has shape {array.shape}, expected {shape}")
+    return arrays, notes

@@ -1,0 +1,181 @@
+"""Gradebook output of a grading: a CSV row per submission, and Gradescope's ``results.json``.
+
+Both are built from ``GradeReport``s (``grading.grader``) and a ``points`` table (points per
+function, ``parse_points``). A function scores its points when it passes, 0 otherwise.
+
+* CSV: ``file``, one column per function (the points it earned), ``score``, ``max_score``,
+  ``diagnoses`` (``J_b3: sign, missing_1/N; …`` — the diagnosis keys) and ``flags`` (what a
+  teacher should look at: ``did_not_load``, a ``timeout``/``crash``/``output_limit``/
+  ``protocol``/``exit``/``mutated``/``missing`` function, ``hidden`` when the worksheet's own
+  case does not show the mistake). A cell that a spreadsheet would read as a formula is
+  quoted, and control characters are escaped, since file names and messages come from
+  students.
+* Gradescope (its autograder specification, ``/autograder/results/results.json``): the total
+  ``score``, ``execution_time``, an ``output`` for the whole submission, and a ``tests`` entry
+  per function with ``name``, ``score``, ``max_score``, ``status`` (``passed``/``failed``),
+  ``output`` (the failure, its diagnoses and the reproduction) and ``visibility``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from pathlib import Path
+
+from autodiff.grading.grader import FunctionResult, GradeReport
+from autodiff.grading.report import reproduction
+
+# Failure kinds a teacher should look at: the submission hung, crashed, flooded, cheated …
+# Failures a teacher should look at beyond the score: the sandbox stopped the function, or it
+# broke the worksheet's rules (an autodiff import, answers that change for the same input).
+FLAGGED_KINDS = ("timeout", "crash", "output_limit", "protocol", "exit", "mutated", "missing",
+                 "integrity", "nondeterministic")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def parse_points(text: str | None, names) -> dict[str, float]:
+    """Points per function from ``--points``: ``None`` (1 each), one number (each), or
+    ``J_W3=2,J_b3=1`` (the others 1). A ValueError names what is wrong."""
+    points = dict.fromkeys(names, 1.0)
+    if text is None:
+        return points
+    try:
+        float(text)
+    except ValueError:
+        pass
+    else:
+        return dict.fromkeys(names, _positive(text))
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep:
+            raise ValueError(f"--points: expected a number or NAME=POINTS,…, got {item!r}")
+        if name not in points:
+            raise ValueError(f"--points: {name!r} is not a graded function; expected one of "
+                             f"{', '.join(points)}")
+        points[name] = _positive(value)
+    return points
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"--points: expected a non-negative number of points, got {text!r}")
+    return value
+
+
+def _score(result: FunctionResult, points: dict[str, float]) -> float:
+    return points.get(result.name, 1.0) if result.passed else 0.0
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(value, 6)
+
+
+def flags(report: GradeReport) -> list[str]:
+    """What a teacher should look at in this submission, as short words."""
+    if report.load_error is not None:
+        return ["did_not_load"]
+    found = []
+    for result in report.functions:
+        if result.failure is not None and result.failure.kind in FLAGGED_KINDS:
+            found.append(f"{result.failure.kind}:{result.name}")
+        if any("worksheet's own" in note for note in result.notes):
+            found.append(f"hidden:{result.name}")
+    return found
+
+
+def short_diagnoses(report: GradeReport) -> str:
+    """``J_b3: sign, missing_1/N; J_W2: sigma_prime_missing`` (or why it did not load)."""
+    if report.load_error is not None:
+        return f"did not load: {report.load_error}"
+    return "; ".join(f"{result.name}: {', '.join(key for key, _ in result.diagnosis)}"
+                     for result in report.functions if result.diagnosis)
+
+
+def json_fields(report: GradeReport, names, points: dict[str, float]) -> dict:
+    """What the gradebook adds to a report's JSON document: ``score``, ``max_score``,
+    ``points`` earned per function and ``flags``, so that the JSON stays the superset."""
+    by_name = {result.name: result for result in report.functions}
+    earned = {name: _number(_score(by_name[name], points) if name in by_name else 0.0)
+              for name in names}
+    return {"score": _number(sum(earned.values())),
+            "max_score": _number(sum(points.get(name, 1.0) for name in names)),
+            "points": earned, "flags": flags(report)}
+
+
+def _cell(value) -> str | int | float:
+    """A CSV cell a spreadsheet shows as text: no formula, no control character."""
+    if not isinstance(value, str):
+        return value
+    value = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def csv_rows(reports: list[GradeReport], names, points: dict[str, float]) -> list[list]:
+    """The header and one row per report (see the module docstring)."""
+    names = list(names)
+    rows = [["file", *names, "score", "max_score", "diagnoses", "flags"]]
+    total = sum(points.get(name, 1.0) for name in names)
+    for report in reports:
+        by_name = {result.name: result for result in report.functions}
+        earned = [_score(by_name[name], points) if name in by_name else 0.0 for name in names]
+        rows.append([report.path, *map(_number, earned), _number(sum(earned)), _number(total),
+                     short_diagnoses(report), " ".join(flags(report))])
+    return [[_cell(value) for value in row] for row in rows]
+
+
+def write_csv(path: str | Path, reports: list[GradeReport], names, points) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        csv.writer(stream).writerows(csv_rows(reports, names, points))
+
+
+def _test_output(result: FunctionResult) -> str:
+    if result.passed:
+        return f"passes ({result.cases_tried} cases)"
+    lines = [result.failure.reason if result.failure is not None else "failed"]
+    if result.case is not None:
+        lines.append(f"case: {result.case.describe()}")
+    lines += [f"diagnosis: {text}" for _, text in result.diagnosis]
+    lines += [f"note: {note}" for note in result.notes]
+    snippet = reproduction(result)
+    if snippet:
+        lines += ["", "reproduce:", snippet]
+    return "\n".join(lines)
+
+
+def gradescope_results(report: GradeReport, names, points: dict[str, float],
+                       visibility: str = "visible") -> dict:
+    """Gradescope's ``results.json`` for one submission (every function a test)."""
+    by_name = {result.name: result for result in report.functions}
+    tests = []
+    for name in names:
+        result = by_name.get(name)
+        passed = result is not None and result.passed
+        if report.load_error is not None:
+            output = f"not graded: the submission did not load: {report.load_error}"
+        elif result is None:
+            output = "not graded"
+        else:
+            output = _test_output(result)
+        tests.append({"name": name, "score": _number(points[name] if passed else 0.0),
+                      "max_score": _number(points[name]),
+                      "status": "passed" if passed else "failed", "output": output,
+                      "output_format": "text", "visibility": visibility})
+    passed = sum(test["status"] == "passed" for test in tests)
+    overall = (f"The submission could not be graded: {report.load_error}"
+               if report.load_error is not None
+               else f"{passed} of {len(tests)} Jacobians pass.")
+    return {"score": _number(sum(test["score"] for test in tests)),
+            "execution_time": round(report.seconds, 3), "output": overall,
+            "output_format": "text", "visibility": visibility, "tests": tests}
+
+
+def write_gradescope(path: str | Path, report: GradeReport, names, points) -> None:
+    Path(path).write_text(json.dumps(gradescope_results(report, names, points), indent=2)
+                          + "\n", encoding="utf-8")

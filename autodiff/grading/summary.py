@@ -1,0 +1,87 @@
+"""A class at a glance: per function how many passed, the most common diagnoses, who did not load.
+
+Built from a list of ``GradeReport``s. ``summarise`` gives the JSON-ready dict, ``to_text``
+the lines printed at the end of a batch grading. Diagnoses are counted by key, once per
+function that has it; the text shown for a key is its most common one, or a general one for
+keys whose text is particular to one submission (a helper's values, a ratio). Text that came
+from a submission (load errors, file names) is escaped before it reaches a terminal.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from autodiff.grading.grader import GradeReport
+
+# Keys whose texts carry one submission's numbers: the summary says them in general.
+GENERAL = {
+    "wrong_sigma": "their own sigma is wrong",
+    "wrong_d_sigma": "their own d_sigma is wrong",
+    "wrong_network_function": "their own network_function is wrong",
+    "unrecognised": "a mistake with no recognised pattern",
+    "constant_factor": "off by a constant factor",
+    "sigma_prime_approximated": "σ' approximated (right near z = 0 only)",
+    "close_not_equal": "close to the right value, not within rounding (an approximation?)",
+}
+TOP = 10
+
+
+def _escaped(text: str, limit: int = 200) -> str:
+    """``text`` with control characters escaped and cut to ``limit`` characters."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def summarise(reports: list[GradeReport], top: int = TOP) -> dict:
+    """``{"submissions", "graded", "passed_all", "functions": {name: {"passed", "graded"}},
+    "diagnoses": [{"key", "text", "count", "functions": {name: count}}], "did_not_load":
+    [{"file", "reason"}]}``; the diagnoses most common first, ``top`` of them."""
+    loaded = [report for report in reports if report.load_error is None]
+    functions: dict[str, dict[str, int]] = {}
+    counts: Counter = Counter()
+    where: dict[str, Counter] = defaultdict(Counter)
+    texts: dict[str, Counter] = defaultdict(Counter)
+    for report in loaded:
+        for result in report.functions:
+            tally = functions.setdefault(result.name, {"passed": 0, "graded": 0})
+            tally["graded"] += 1
+            tally["passed"] += result.passed
+            for key in dict(result.diagnosis):
+                counts[key] += 1
+                where[key][result.name] += 1
+            for key, text in result.diagnosis:
+                texts[key][text] += 1
+    diagnoses = [{"key": key, "text": GENERAL.get(key) or texts[key].most_common(1)[0][0],
+                  "count": count, "functions": dict(where[key].most_common())}
+                 for key, count in counts.most_common(top)]
+    return {
+        "submissions": len(reports),
+        "graded": len(loaded),
+        "passed_all": sum(report.passed for report in loaded),
+        "functions": functions,
+        "diagnoses": diagnoses,
+        "did_not_load": [{"file": report.path, "reason": report.load_error}
+                         for report in reports if report.load_error is not None],
+    }
+
+
+def to_text(reports: list[GradeReport], top: int = TOP) -> str:
+    """The summary as lines for a person (see ``summarise``)."""
+    summary = summarise(reports, top)
+    graded = summary["graded"]
+    lines = [f"Class summary: {summary['submissions']} submissions, {graded} graded, "
+             f"{len(summary['did_not_load'])} did not load; {summary['passed_all']} of "
+             f"{graded} pass every function"]
+    width = max((len(name) for name in summary["functions"]), default=0)
+    for name, tally in summary["functions"].items():
+        lines.append(f"  {name.ljust(width)}  {tally['passed']:>4} of {tally['graded']} pass")
+    if summary["diagnoses"]:
+        lines.append("Most common mistakes (what to re-teach):")
+        for item in summary["diagnoses"]:
+            spread = ", ".join(f"{name} ×{count}" for name, count in item["functions"].items())
+            lines.append(f"  {item['count']:>4}  {item['text']}  ({spread})")
+    if summary["did_not_load"]:
+        lines.append("Did not load:")
+        lines += [f"  {_escaped(item['file'])}: {_escaped(item['reason'])}"
+                  for item in summary["did_not_load"]]
+    return "\n".join(lines)

@@ -1,0 +1,165 @@
+"""Grading a class: paths (files, folders, globs), parallel workers that agree with one at a
+time, Ctrl-C that keeps what was graded and leaves no process, and the run's seed: fresh and
+printed by default, reproducing with ``--seed``, so that a table of answers recorded against
+one seed passes under that seed only."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import numpy as np
+
+from autodiff.cli import main
+from autodiff.grading.casebook import CaseBook
+from autodiff.grading.pool import expand, grade_many
+from autodiff.grading.session import Options, Session
+
+ZOO = Path(__file__).parent / "submissions"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_paths_expand_files_folders_and_globs_once_each(tmp_path):
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    (tmp_path / "class" / ".ipynb_checkpoints").mkdir()
+    for name in ("class/alice/hw.ipynb", "class/bob.py", "class/notes.txt",
+                 "class/.ipynb_checkpoints/hw-checkpoint.ipynb", "extra.py"):
+        (tmp_path / name).write_text("")
+    files, unmatched = expand([str(tmp_path / "class"), str(tmp_path / "*.py"),
+                               str(tmp_path / "class" / "bob.py"), str(tmp_path / "none*.py")])
+    assert [Path(f).relative_to(tmp_path).as_posix() for f in files] == [
+        "class/alice/hw.ipynb", "class/bob.py", "extra.py"]
+    assert unmatched == [str(tmp_path / "none*.py")]
+
+
+def test_parallel_workers_give_the_verdicts_of_one_at_a_time(tmp_path):
+    # Failures that need no shrinking (so no worker pays for JAX): missing, hanging, broken.
+    (tmp_path / "broken.py").write_text("def J_W3(x, y)\n")
+    (tmp_path / "hangs.py").write_text("def J_W3(x, y):\n    while True:\n        pass\n")
+    paths = [str(ZOO / "correct_einsum.py"), str(tmp_path / "hangs.py"),
+             str(ZOO / "correct_notebook.ipynb"), str(tmp_path / "broken.py")]
+    options = Options(examples=5, seed=11, call_timeout=0.5)
+    done = []
+    parallel = grade_many(paths, options, jobs=2, progress=done.append)
+    serial = grade_many(paths, options, jobs=1)
+
+    def verdicts(batch):
+        return [(r.path, r.load_error is None and {f.name: f.passed for f in r.functions})
+                for r in batch.reports]
+
+    assert verdicts(parallel) == verdicts(serial)
+    assert [r.path for r in parallel.reports] == paths and len(done) == len(paths)
+    assert parallel.seed == serial.seed == 11 and not parallel.interrupted
+    assert "SyntaxError" in parallel.reports[-1].load_error
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_was_graded(tmp_path):
+    """On a terminal, with a progress bar: interrupted after two submissions of six."""
+    for index in range(2):
+        shutil.copy(ZOO / "correct_mean.py", tmp_path / f"a{index}.py")
+    for index in range(4):
+        (tmp_path / f"z{index}.py").write_text("def J_W3(x, y):\n    while True:\n        pass\n")
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autodiff", "grade", str(tmp_path), "-j", "2", "--seed", "1",
+         "--examples", "3", "--call-timeout", "60"], stdout=subprocess.PIPE,
+        stderr=terminal, stdin=subprocess.DEVNULL, text=True, start_new_session=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    os.close(terminal)
+    screen, tree = b"", {}  # every process of the run seen: pid -> command line
+    deadline = time.monotonic() + 120
+    while b"2/6" not in screen and time.monotonic() < deadline:
+        if select.select([controller], [], [], 0.2)[0]:
+            screen += os.read(controller, 4096)
+        tree |= {pid: _cmdline(pid) for pid in _descendants(process.pid) if pid not in tree}
+    assert b"2/6" in screen, screen[-500:]
+    os.killpg(process.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+    stopped = time.monotonic()
+    stdout, _ = process.communicate(timeout=60)
+    assert time.monotonic() - stopped < 15
+    os.close(controller)
+    assert process.returncode == 130
+    assert re.findall(r"PASS +6/6 +\S*a\d\.py", stdout) and "of 6 submissions graded" in stdout
+    assert any("zygote.py" in line for line in tree.values())  # the tree was seen whole
+    time.sleep(0.5)
+    assert [pid for pid, line in tree.items() if line and _cmdline(pid) == line] == []
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_the_default_seed_is_fresh_printed_and_reproducible(capsys):
+    argv = ["grade", str(ZOO / "correct_mean.py"), "--examples", "2", "--only", "J_b3"]
+    seeds = []
+    for _ in range(2):
+        assert main([*argv, "--json"]) == 0
+        seeds.append(json.loads(capsys.readouterr().out)["seed"])
+    assert seeds[0] != seeds[1]
+    assert main([*argv, "--seed", str(seeds[0])]) == 0
+    assert f"seed {seeds[0]}: --seed {seeds[0]} reproduces" in capsys.readouterr().out
+
+
+def _replay_table(book: CaseBook) -> str:
+    """A submission that answers from a table of the book's expected Jacobians."""
+    table = {}
+    for case in book.cases:
+        (W1, b1), (W2, b2), (W3, b3) = case.params
+        key = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes()
+                                      for a in (W1, b1, W2, b2, W3, b3, case.x, case.y)))
+        table[key.hexdigest()] = {k: v.tolist() for k, v in book.oracle(case)[0].items()}
+    functions = "".join(f"def J_{block}(x, y):\n    return _answer({block!r}, x, y)\n\n"
+                        for block in ("W3", "b3", "W2", "b2", "W1", "b1"))
+    return (f"import hashlib\nimport numpy as np\nTABLE = {table!r}\n\n"
+            "def _answer(block, x, y):\n"
+            "    arrays = (W1, b1, W2, b2, W3, b3, x, y)\n"
+            "    key = hashlib.sha256(b''.join(np.ascontiguousarray(a).tobytes() "
+            "for a in arrays)).hexdigest()\n"
+            "    return np.array(TABLE[key][block]) if key in TABLE "
+            "else np.zeros_like(globals()[block])\n\n" + functions)
+
+
+def test_a_table_of_answers_recorded_against_one_seed_fails_under_a_fresh_one(tmp_path):
+    options = Options(examples=4, seed=20260101)
+    path = tmp_path / "replay.py"
+    with Session(options) as recorded:
+        path.write_text(_replay_table(recorded.book))
+        assert recorded.grade(path).passed
+    with Session(Options(examples=4)) as fresh:
+        report = fresh.grade(path)
+    assert report.seed != options.seed and not report.passed
+    assert {r.failure.kind for r in report.functions} == {"value"}
