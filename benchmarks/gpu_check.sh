@@ -29,7 +29,10 @@ step() {  # step NAME LIMIT_S COMMAND...: run, keep its status in $OUT/status.tx
 
 step diagnose 100 "$PY" benchmarks/gpu_diagnose.py --json "$OUT/diagnose.json" \
     > "$OUT/diagnose.log" 2>&1
-step pytest 150 "$PY" -m pytest -q -p no:cacheprovider tests/test_training_jax.py \
+# pyproject's addopts ask for pytest-xdist (-n auto); without it, plain pytest.
+PYTEST_OPTIONS=(-q -p no:cacheprovider)
+"$PY" -c "import xdist" 2>/dev/null || PYTEST_OPTIONS+=(-o "addopts=-ra")
+step pytest 150 "$PY" -m pytest "${PYTEST_OPTIONS[@]}" tests/test_training_jax.py \
     tests/test_ensemble.py tests/test_distributed.py > "$OUT/pytest.log" 2>&1
 step bench 200 "$PY" -m autodiff bench --iterations 20,000 --ensemble-iterations 200 \
     --repeats 3 --json > "$OUT/bench.json" 2> "$OUT/bench.err"
