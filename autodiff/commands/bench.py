@@ -55,6 +55,9 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from autodiff.cli import UsageError
+    from autodiff.training.distributed import use_every_cpu_core
+
+    use_every_cpu_core()  # before anything starts JAX: CPU ensembles then use every core
     from autodiff.training.bench import plan, run_benchmark
     from autodiff.training.bench_report import check_targets, format_table, notes
 

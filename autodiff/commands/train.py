@@ -52,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ensemble", type=count(), default=1, metavar="K",
                         help="train K networks at once (jax engine) and draw the best")
     parser.add_argument("--shard", action="store_true",
-                        help="split the ensemble over every local device (jax.sharding)")
+                        help="split the ensemble over every local device (jax.sharding); "
+                             "on a CPU it is split over its cores whenever K divides evenly")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the starting network and of the noise (default 0); "
                              "ensemble members take seed, seed+1, …")
@@ -129,6 +130,9 @@ def chunk_size(sizes, iterations: int, members: int, device: str = "cpu",
 
 
 def run(args) -> int:
+    from autodiff.training.distributed import use_every_cpu_core
+
+    use_every_cpu_core()  # before anything starts JAX: CPU ensembles then use every core
     import numpy as np
     from tqdm import tqdm
 
@@ -243,12 +247,13 @@ def _run_ensemble(args, x, y, on_chunk):
 
     seeds, aggressions, noises = sweep(range(args.seed, args.seed + args.ensemble),
                                        args.aggression, args.noise)
-    place = None
+    import jax
+
+    from autodiff.training.distributed import Sharded, cpu_placement
+
+    # One part per core on a CPU where K splits evenly; every local device with --shard.
+    place = cpu_placement(len(seeds)) if args.device == "cpu" else None
     if args.shard:
-        import jax
-
-        from autodiff.training.distributed import Sharded
-
         place = Sharded(jax.local_devices(backend=args.device))
     result = train_ensemble(args.sizes, args.iterations, seeds, aggressions, noises, x, y,
                             activation=args.activation, dtype=args.dtype, device=args.device,

@@ -70,12 +70,17 @@ def _single(engine: str, dtype: str, device: str):
 
 
 def _ensemble(k: int, dtype: str, device: str, layout: str | None = None):
+    """Like ``_single`` for K networks; on the CPU split over its devices where there are
+    several (``distributed.use_every_cpu_core``) and K divides evenly."""
+    from autodiff.training.distributed import cpu_placement
     from autodiff.training.ensemble import train_ensemble
+
+    place = cpu_placement(k) if device == "cpu" else None
 
     def go(iterations: int, chunk: int):
         start = time.perf_counter()
         result = train_ensemble(SEED_SIZES, iterations, seeds=range(k), dtype=dtype,
-                                device=device, chunk=chunk, layout=layout)
+                                device=device, chunk=chunk, layout=layout, place=place)
         return time.perf_counter() - start, float(np.nanmin(result.final_costs))
 
     return go
@@ -133,7 +138,11 @@ def run_benchmark(iterations: int = 50_000, engines: Sequence[str] = ("seed", "n
 
 
 def machine_state(loads: Sequence[float]) -> dict:
-    """The CPU count and the 1-minute load average sampled before each timed run."""
-    return {"cpus": os.cpu_count(), "load_min": min(loads, default=float("nan")),
+    """The CPU count, JAX's CPU devices and the 1-minute load average sampled before each
+    timed run."""
+    import jax
+
+    return {"cpus": os.cpu_count(), "cpu_devices": len(jax.devices("cpu")),
+            "load_min": min(loads, default=float("nan")),
             "load_median": statistics.median(loads) if loads else float("nan"),
             "load_max": max(loads, default=float("nan"))}

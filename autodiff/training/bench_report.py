@@ -73,7 +73,8 @@ def format_table(records: list[dict], machine: dict | None = None) -> str:
                      f"(minima; medians {typical_devices[k]:.1f}×){goal}")
     lines += bandwidth_lines(records)
     if machine:
-        lines.append(f"machine: {machine['cpus']} CPUs; 1-minute load average "
+        lines.append(f"machine: {machine['cpus']} CPUs ({machine['cpu_devices']} JAX CPU "
+                     "devices, ensembles split over them); 1-minute load average "
                      f"{machine['load_min']:.1f}–{machine['load_max']:.1f} (median "
                      f"{machine['load_median']:.1f}) before the timed runs")
     return "\n".join(lines)
@@ -141,17 +142,18 @@ JAX_NOTE = (
     "products), products in XLA's own emitter (6.2 us), the logistic as (1 + tanh(z/2))/2 "
     "(4.0 us). At 3.2 us the engine is ~70-75x a 230-250 us seed loop; 80x needs 2.9 us.")
 ENSEMBLE_NOTE = (
-    "ensembles below {target:g}× the single-network rate: on a CPU each step is five "
-    "batched products of K tiny matrices (7x8 by 8x100 and smaller), which the YNNPACK "
-    "library runs as one small product per network at ~0.4-0.6 us each, set-up rather than "
-    "arithmetic (a 7x8x100 product is 5.6k multiply-adds), plus the logistic and elementwise "
-    "loops: ~3.5 us of CPU time per network-iteration, about what the single-network step "
-    "costs (measured on the 2-core development machine, K=1024, float32; 7.3 us before "
-    "this layout). Measured alternatives: networks last with broadcast-multiply-sums fused "
-    "into XLA loops (10.8 us: the 100-example sums become reduce-windows over materialised "
-    "products), XLA's own product emitter (3-4x slower products), K split over two XLA CPU "
-    "devices (1.2x, on a machine shared with other jobs). What is left is the cores the "
-    "ensemble gets beyond the single network's one: at most 2x on a 2-core machine.")
+    "ensembles below {target:g}× the single-network rate: a K=1024 step costs ~3.5 us of CPU "
+    "time per network-iteration, about what the single-network step costs on its one core "
+    "(7.3 us before this layout). Its five batched products of K tiny matrices (7x8 by 8x100 "
+    "and smaller) run in the YNNPACK library as one small product per network at ~0.4-0.6 us "
+    "each, set-up rather than arithmetic (a 7x8x100 product is 5.6k multiply-adds), and the "
+    "logistic and elementwise loops add ~1 us. What the ensemble gains is then the cores it "
+    "gets beyond the single network's one: split over one JAX CPU device per core it reached "
+    "2.2x on the 2-core development machine at load 1.5 (1.0x on one device). Measured "
+    "alternatives (CPU time per network-iteration, K=1024): networks last with "
+    "broadcast-multiply-sums fused into XLA loops, 10.8 us (the 100-example sums become "
+    "reduce-windows over materialised products); the engine's CPU option, 6.8 us; XLA's own "
+    "product emitter, 3-4x slower products.")
 
 
 def notes(records: list[dict]) -> list[str]:

@@ -22,6 +22,7 @@ Then ``jax.devices()`` lists every process's devices, each process fills only it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -46,6 +47,25 @@ def _env_int(environ, name: str, default: int | None = None) -> int:
         return int(text)
     except (TypeError, ValueError):
         raise ValueError(f"{name}: expected an integer, got {text!r}") from None
+
+
+def use_every_cpu_core() -> int:
+    """Ask JAX for one CPU device per core (``jax_num_cpu_devices``): an ensemble split over
+    them with ``Sharded`` then runs a part on every core at once, where one device's program
+    spreads over the cores only inside its larger kernels (K = 1024 on 2 cores: 1.3x). JAX
+    takes this only before its backends start; afterwards, or where it lacks the option,
+    nothing changes. Returns the number of CPU devices."""
+    # RuntimeError: the backends are running already; AttributeError: an older JAX
+    with contextlib.suppress(RuntimeError, AttributeError):
+        jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
+    return len(jax.devices("cpu"))
+
+
+def cpu_placement(members: int):
+    """``Sharded`` over the CPU devices where there are several and ``members`` splits evenly
+    over them, else None (``train_ensemble``'s single device)."""
+    cpus = jax.devices("cpu")
+    return Sharded(cpus) if len(cpus) > 1 and members % len(cpus) == 0 else None
 
 
 def initialize_from_env(environ=None) -> bool:
