@@ -15,11 +15,11 @@ compiled with ``CPU_OPTIONS`` (only dots go to the YNNPACK library): each such s
 with the activation it feeds, or with the ``f'`` it is multiplied by, into one XLA loop. The
 gradients ``delta [a; 1]ᵀ``, sums over the N examples, stay dots. A step is 11 kernels (5 loops,
 3 dots, 3 updates), down from 15; on the 2-core CPU, 1-6-7-2 on the heart (N=100), float32:
-4.0 µs per iteration against 6.1 µs before, 62-68x the seed engine in ``backprop bench``
-(43x before, measured back to back). By default the cost is computed once per chunk, after the
-scan; when it is not finite the chunk is replayed from its start with the cost of every step
-recorded, to name the first iteration that diverged. ``record_costs=True`` records every step
-throughout.
+4.0 µs per iteration against 6.1 µs before, and 3.2-3.3 µs with 512-bit vectors (about 70x
+the seed engine in ``backprop bench``; why not faster: ``bench_report.JAX_NOTE``). By default
+the cost is computed once per chunk, after the scan; when it is not finite the chunk is
+replayed from its start with the cost of every step recorded, to name the first iteration that
+diverged. ``record_costs=True`` records every step throughout.
 The progress callback runs between chunks, never inside the compiled loop.
 
 float64 runs inside a scoped ``jax.enable_x64(True)``; nothing is switched on globally.
