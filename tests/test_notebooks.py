@@ -112,6 +112,11 @@ EVIDENCE = {
     # a planted mistake fails, with the minimal network hypothesis found
     "checking-your-gradients": (["FAIL: the manual gradient is wrong", "NetworkCase(sizes="],
                                 0),
+    # batch norm and the cross-entropy pass, a planted slip is named, the conv net is checked
+    # layer by layer and its wrong layer found
+    "hand-deriving-layers": (["PASS: the hand backward agrees with jax.vjp",
+                              "dx: batchnorm-no-mean-variance-paths", "pass, at a kink",
+                              "first wrong layer: layer 3 (maxpool)"], 0),
 }
 
 

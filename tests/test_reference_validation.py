@@ -105,6 +105,8 @@ def test_importing_reference_never_imports_jax():
         "import sys, reference, reference.worksheet, reference.backprop; "
         "import numpy as np; reference.gradients(reference.init_params([1, 2, 1], rng=0), "
         "np.ones((1, 3)), np.ones((1, 3))); "
+        "import reference.layers as L; s = L.Stack.parse('conv2d,relu,maxpool,dense,"
+        "softmax_cross_entropy'); L.gradients(s, *L.init(s)); "
         "bad = sorted(m for m in sys.modules if m == 'jax' or m.startswith(('jax.', 'jaxlib'))); "
         "print(bad); sys.exit(1 if bad else 0)"
     )

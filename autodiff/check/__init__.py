@@ -9,4 +9,8 @@ Any hand-written backward pass: ``vjp`` (``check_vjp``, ``from_cache_style``) ov
 ``vjp_args`` (the pair's contract), ``vjp_probe`` and ``kinks`` (the finite-difference scan),
 ``vjp_oracles`` and ``vjp_opinions`` (jax.vjp, complex step, Ridders, validated),
 ``vjp_tolerance``, ``vjp_compare``, ``vjp_diagnose`` and ``vjp_report``; ``layer_strategies``
-(``check_layer``) and ``modules`` (``backprop check LAYERS.py``)."""
+(``check_layer``) and ``modules`` (``backprop check LAYERS.py``).
+
+The layer library (``reference.layers``): ``layer_check`` (one library layer against
+``jax.vjp``, with ``check_vjp`` as second opinion), ``stack`` (a stack against ``jax.grad`` and
+layer by layer), ``layer_report``, and the planted ``layer_mistakes`` (over ``layer_slips``)."""

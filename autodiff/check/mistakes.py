@@ -133,3 +133,11 @@ def get_mistake(name: str, activation: str = "logistic") -> Mistake:
     except KeyError:
         raise ValueError(f"mistake: unknown name {name!r}; expected one of {sorted(MISTAKES)}"
                          ) from None
+
+
+# The layer library's planted mistakes (reference.layers), kept in their own module.
+from autodiff.check.layer_mistakes import (  # noqa: E402, F401
+    LAYER_MISTAKES,
+    LayerMistake,
+    get_layer_mistake,
+)

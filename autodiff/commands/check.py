@@ -118,6 +118,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=None, metavar="LAYERS.py",
                         help="check every NAME_forward/NAME_backward pair of this module "
                              "against jax.vjp or finite differences (see the README)")
+    # --- layer library: --layer, --list-layers, --stack, layer mistakes for --plant --------
+    from autodiff.commands import layers
+    layers.add_arguments(parser)
+    # --- end layer library ----------------------------------------------------------------
 
 
 def _data(args):
@@ -182,6 +186,11 @@ def run(args) -> int:
 
         result = check_module_from_cli(args)
         return _report(result, result.summary, args.json)
+    # --- layer library: the network options below do not apply to it -------------------------
+    from autodiff.commands import layers
+    if layers.wants(args):
+        return layers.run(args)
+    # --- end layer library ----------------------------------------------------------------
     if args.random is None:
         args.activation = args.activation or "logistic"
     drawn = {"--sizes": args.sizes, "--batch": args.batch, "--scale": args.scale}

@@ -1,0 +1,161 @@
+"""Results of layer and stack checks: one ``BlockReport`` row per gradient, and the tables.
+
+``LayerResult`` is one layer's backward against ``jax.vjp`` (rows ``dx``, ``dW``, …);
+``StackResult`` is a stack's hand gradients against ``jax.grad`` (rows ``1:conv2d.w`` — the
+layer's place in the stack, its name, the parameter — and ``input``), plus each layer's own
+check with the true upstream gradient, which names the first wrong layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from autodiff.core.report import BlockReport
+
+KINK = "a kink"  # the note of a gradient that differs from jax.vjp only at a kink
+
+
+def _number(value) -> str:
+    return "-" if value is None else f"{value:.3e}"
+
+
+def format_rows(blocks: list[BlockReport], first_column: str = "gradient") -> list[str]:
+    """Aligned table lines, one per block: errors, the worst element's values, the status."""
+    header = (first_column, "max abs err", "max rel err", "worst", "hand", "jax", "tolerance",
+              "status")
+    rows = [header]
+    for block in blocks:
+        rows.append((
+            block.name, _number(block.max_abs_error), _number(block.max_rel_error),
+            "-" if block.worst_index is None else ",".join(map(str, block.worst_index)) or "()",
+            _number(block.manual_value), _number(block.jax_value), _number(block.tolerance),
+            block.status))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows]
+
+
+def _notes(blocks: list[BlockReport]) -> list[str]:
+    notes = [f"  {block.name}: {block.note}" for block in blocks if block.note]
+    return ["", "notes:", *notes] if notes else []
+
+
+@dataclass
+class LayerResult:
+    """One layer's hand backward against ``jax.vjp``: ``passed``, ``blocks`` (one per gradient
+    the backward returns), ``index`` (1-based place in a stack, ``None`` alone)."""
+
+    layer: str
+    blocks: list[BlockReport]
+    dtype: str
+    backward_name: str = "hand"
+    index: int | None = None
+    diagnosis: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(block.status != "fail" for block in self.blocks)
+
+    @property
+    def failing(self) -> list[str]:
+        return [block.name for block in self.blocks if block.status == "fail"]
+
+    @property
+    def label(self) -> str:
+        return self.layer if self.index is None else f"layer {self.index} ({self.layer})"
+
+    def summary(self) -> str:
+        verdict = ("PASS: the hand backward agrees with jax.vjp" if self.passed else
+                   f"FAIL: {self.label}'s backward is wrong in {', '.join(self.failing)}")
+        lines = [f"{self.label}, {self.dtype}, backward = {self.backward_name}", verdict]
+        return "\n".join(lines + self.diagnosis_lines())
+
+    def diagnosis_lines(self) -> list[str]:
+        """``  dx, dW: <diagnosis>``: gradients with the same diagnosis on one line."""
+        by_text: dict[str, list[str]] = {}
+        for name, text in self.diagnosis.items():
+            by_text.setdefault(text, []).append(name)
+        return [f"  {', '.join(names)}: {text}" for text, names in by_text.items()]
+
+    def table(self) -> str:
+        return "\n".join([self.summary(), "", *format_rows(self.blocks), *_notes(self.blocks)])
+
+    def to_dict(self) -> dict:
+        return {"layer": self.layer, "index": self.index, "passed": self.passed,
+                "dtype": self.dtype, "backward": self.backward_name,
+                "diagnosis": dict(self.diagnosis),
+                "gradients": [block.to_dict() for block in self.blocks]}
+
+
+@dataclass
+class StackResult:
+    """A stack's hand gradients against ``jax.grad`` (``blocks``), each layer's own check
+    (``layers``, from the loss down) and the first wrong layer, walking down from the loss."""
+
+    description: str
+    blocks: list[BlockReport]
+    layers: list[LayerResult]
+    dtype: str
+    loss: float
+    backward_name: str = "hand"
+
+    @property
+    def first_wrong(self) -> LayerResult | None:
+        return next((layer for layer in self.layers if not layer.passed), None)
+
+    @property
+    def first_wrong_layer(self) -> int | None:
+        """1-based place in the stack (the loss is the last), or ``None``."""
+        wrong = self.first_wrong
+        return None if wrong is None else wrong.index
+
+    @property
+    def passed(self) -> bool:
+        return (all(block.status != "fail" for block in self.blocks)
+                and all(layer.passed for layer in self.layers))
+
+    def summary(self) -> str:
+        failing = [block.name for block in self.blocks if block.status == "fail"]
+        if self.passed:
+            verdict = "PASS: the hand gradients agree with jax.grad, layer by layer"
+        else:
+            verdict = "FAIL: " + (f"the hand gradients are wrong in {', '.join(failing)}"
+                                  if failing else "the gradients agree, but a layer does not")
+            wrong = self.first_wrong
+            if wrong is not None:
+                verdict += (f"; first wrong layer: {wrong.label}, in "
+                            f"{', '.join(wrong.failing)}")
+                verdict += "".join(f"\n{line}" for line in wrong.diagnosis_lines())
+        return (f"stack {self.description}\n{self.dtype}, loss {self.loss:.6g}, "
+                f"backward = {self.backward_name}\n{verdict}")
+
+    def layer_table(self) -> list[str]:
+        """One line per layer, from the loss down: its gradients' worst error and status."""
+        rows = [("layer", "gradients", "worst err/tol", "status")]
+        for layer in self.layers:
+            kinks = [b.name for b in layer.blocks if KINK in b.note]
+            ratios = [abs(b.manual_value - b.jax_value) / b.tolerance for b in layer.blocks
+                      if b.tolerance and b.manual_value is not None and b.name not in kinks]
+            status = "FAIL" if not layer.passed else "pass, at a kink" if kinks else "pass"
+            worst = max(ratios, default=0.0)
+            rows.append((layer.label, ",".join(b.name for b in layer.blocks) or "-",
+                         f"{worst:.2g}" if worst < 1e6 else ">1e6", status))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        return ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                for row in rows]
+
+    def table(self) -> str:
+        parts = [self.summary(), "", *format_rows(self.blocks, "block"), *_notes(self.blocks)]
+        if self.layers:
+            parts += ["", "each layer's backward, fed the true upstream gradient (jax.vjp):",
+                      *self.layer_table()]
+        return "\n".join(parts)
+
+    def to_dict(self) -> dict:
+        wrong = self.first_wrong
+        return {"stack": self.description, "passed": self.passed, "dtype": self.dtype,
+                "loss": self.loss, "backward": self.backward_name,
+                "first_wrong_layer": None if wrong is None else wrong.index,
+                "first_wrong_layer_name": None if wrong is None else wrong.layer,
+                "blocks": [block.to_dict() for block in self.blocks],
+                "layers": [layer.to_dict() for layer in self.layers]}
