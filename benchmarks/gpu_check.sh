@@ -29,9 +29,11 @@ step() {  # step NAME LIMIT_S COMMAND...: run, keep its status in $OUT/status.tx
 
 step diagnose 100 "$PY" benchmarks/gpu_diagnose.py --json "$OUT/diagnose.json" \
     > "$OUT/diagnose.log" 2>&1
-# pyproject's addopts ask for pytest-xdist (-n auto); without it, plain pytest.
+# pyproject's addopts ask for pytest-xdist (-n auto: 16 GPU processes on a 16-core machine);
+# four workers share the GPU here, and without xdist it is plain pytest.
 PYTEST_OPTIONS=(-q -p no:cacheprovider)
-"$PY" -c "import xdist" 2>/dev/null || PYTEST_OPTIONS+=(-o "addopts=-ra")
+if "$PY" -c "import xdist" 2>/dev/null; then PYTEST_OPTIONS+=(-n 4)
+else PYTEST_OPTIONS+=(-o "addopts=-ra"); fi
 step pytest 150 "$PY" -m pytest "${PYTEST_OPTIONS[@]}" tests/test_training_jax.py \
     tests/test_ensemble.py tests/test_distributed.py > "$OUT/pytest.log" 2>&1
 step bench 200 "$PY" -m autodiff bench --iterations 20,000 --ensemble-iterations 200 \
