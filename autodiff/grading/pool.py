@@ -97,8 +97,8 @@ def _worker(connection, options, book, isolation) -> None:
 
 def _in_workers(paths, options, jobs, progress) -> Batch:
     from autodiff.grading.casebook import CaseBook
-    from autodiff.grading.isolation import strongest
-    from autodiff.grading.zygote_client import Zygote
+    from autodiff.grading.confinement.isolation import strongest
+    from autodiff.grading.confinement.zygote_client import Zygote
 
     with Zygote(options.limits) as zygote:
         isolation = strongest(zygote, options.allow_weak)
