@@ -15,6 +15,7 @@ import os
 import sys
 
 from autodiff._version import __version__
+from autodiff.core.arguments import comma_list  # noqa: F401  (its old home, still importable)
 
 # name -> (module, one-line help). Modules are imported only to build the parser.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -29,19 +30,6 @@ class UsageError(Exception):
     """Bad usage or input: reported in one line on stderr, exit status 2."""
 
 
-def comma_list(cast, what: str):
-    """An argparse ``type`` reading ``a,b,…`` as a list of ``cast`` values (``what`` names
-    them in the error); empty items are skipped, so ``""`` is the empty list."""
-
-    def parse(text: str) -> list:
-        try:
-            return [cast(item) for item in text.split(",") if item]
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what} a,b,…, got {text!r}") from None
-
-    return parse
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backprop",
@@ -53,13 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(module_name)
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(sub)
-        sub.set_defaults(_run=module.run)
+        sub.set_defaults(_run=module.run, _parser=sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # named by the subcommand, with its own usage, not the top-level one
+        getattr(args, "_parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if not hasattr(args, "_run"):
         parser.print_help()
         return 2

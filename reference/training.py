@@ -35,13 +35,15 @@ Callback = Callable[[int, Params, float], None]
 
 
 class TrainingDiverged(RuntimeError):
-    """The cost became NaN or infinite; ``iteration`` (0-based) is the first such iteration."""
+    """The cost became NaN or infinite; ``iteration`` (0-based) is the first such iteration.
+    The message names the step, ``aggression·(1 + noise·randn)``, with both of its knobs."""
 
-    def __init__(self, iteration: int, aggression: float):
+    def __init__(self, iteration: int, aggression: float, noise: float):
         self.iteration = iteration
         super().__init__(
-            f"training diverged: the cost became NaN/inf at iteration {iteration} "
-            f"(aggression {aggression} is probably too large)"
+            f"training diverged: the cost became NaN/inf at iteration {iteration} (the steps "
+            f"aggression·(1 + noise·randn), with aggression {aggression:g} and noise "
+            f"{noise:g}, are probably too large)"
         )
 
 
@@ -92,13 +94,13 @@ def _run_chunks(step_chunk, params, x, y, iterations, aggression, noise, rng, ch
         step_chunk(factors, costs[done:done + count])
         bad = first_nonfinite(costs[done:done + count])
         if bad is not None:
-            raise TrainingDiverged(done + bad, aggression)
+            raise TrainingDiverged(done + bad, aggression, noise)
         done += count
         if callback is not None:
             callback(done, params, float(costs[done - 1]))
     # The last step can overflow without any cost having seen it yet.
     if not all(np.all(np.isfinite(p)) for layer in params for p in layer):
-        raise TrainingDiverged(iterations, aggression)
+        raise TrainingDiverged(iterations, aggression, noise)
     final = reference_cost(params, x, y, activation)
     return TrainResult(params=params, costs=costs, final_cost=final,
                        cost_iterations=np.arange(iterations))
@@ -152,65 +154,117 @@ def train_numpy(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
                 aggression: float = 7.0, noise: float = 1.0,
                 rng: np.random.Generator | None = None, activation: str = "logistic",
                 chunk: int = 1000, callback: Callback | None = None) -> TrainResult:
-    """Fused hand-derived backprop: one forward and one backward pass per iteration, into
-    buffers allocated once. Any depth and width; ``params`` is copied, never modified."""
+    """Fused hand-derived backprop: one forward and one backward pass per iteration, in about
+    30 NumPy calls into buffers allocated once. Any depth and width; ``params`` is copied,
+    never modified. Bit for bit the textbook step (``tests/test_training_numpy.py``)."""
     get_activation(activation)  # a clear error before any work
     params = [(W.astype(np.float64), b.astype(np.float64)) for W, b in check_params(params)]
     x, y = check_batch(params, x, y)
     check_hyperparameters(iterations, aggression, noise, chunk)
     rng = np.random.default_rng(rng)
-    n_examples = x.shape[1]
-    # Bias folded into the weights: Wb = [W | b] acting on a = [a; 1], so that one dot gives
-    # z = W a + b and one dot gives [dC/dW | dC/db] = delta [a; 1]ᵀ (no separate bias sum).
-    Wb = [np.concatenate([W, b], axis=1) for W, b in params]
-    a = [np.ones((W.shape[1], n_examples)) for W in Wb] + [np.empty((Wb[-1].shape[0],
-                                                                           n_examples))]
-    a[0][:-1] = x
-    units = [a_l[:-1] for a_l in a[1:-1]] + [a[-1]]  # layer l+1's output, a view without the 1s
-    a_T = [a_l.T for a_l in a[:-1]]
-    W_T = [W[:, :-1].T for W in Wb]  # views: they follow the in-place updates of Wb
-    delta = [np.empty(u.shape) for u in units]
-    slope = [np.empty(u.shape) for u in units]
-    grad = [np.empty_like(W) for W in Wb]
-    grad_W = [g[:, :-1] for g in grad]
-    grad_b = [g[:, -1:] for g in grad]
-    residual = delta[-1].reshape(-1)
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    logistic = activation == "logistic"
-    layers = range(len(Wb))
-    backward = range(len(Wb) - 1, -1, -1)
-    scale = -aggression * 2.0 / n_examples  # the 2/N of dC/da_L folded into the step
+    step = _FusedStep(params, x, y, activation, -aggression * 2.0 / x.shape[1])
 
     def step_chunk(factors, costs_out):
-        for i, row in enumerate(factors):
-            for l in layers:
-                out, s = units[l], slope[l]
-                np.dot(Wb[l], a[l], out=out)
-                if logistic:  # σ(z) = 1 / (1 + e^-z); e^-z may overflow to inf, giving σ = 0
-                    np.negative(out, out=out)
-                    np.exp(out, out=out)
-                    out += 1.0
-                    np.reciprocal(out, out=out)
-                    np.multiply(out, out, out=s)  # σ' = σ - σ²
-                    np.subtract(out, s, out=s)
-                else:
-                    np.tanh(out, out=out)
-                    np.multiply(out, out, out=s)  # tanh' = 1 - tanh²
-                    np.subtract(1.0, s, out=s)
-            np.subtract(units[-1], y, out=delta[-1])
-            costs_out[i] = np.dot(residual, residual) / n_examples
-            delta[-1] *= slope[-1]  # delta_L without its 2/N, which `scale` carries
-            for l in backward:
-                np.dot(delta[l], a_T[l], out=grad[l])
-                if l > 0:  # W_l is still needed here; it is stepped just below
-                    np.dot(W_T[l], delta[l], out=delta[l - 1])
-                    delta[l - 1] *= slope[l - 1]
-                grad_W[l] *= scale * row[2 * l]
-                grad_b[l] *= scale * row[2 * l + 1]
-                Wb[l] += grad[l]
-        for l, W in enumerate(Wb):
-            params[l] = (W[:, :-1].copy(), W[:, -1:].copy())
+        step.run(factors, costs_out)
+        params[:] = step.params()
 
     with np.errstate(over="ignore", invalid="ignore"):
         return _run_chunks(step_chunk, params, x, y, iterations, aggression, noise, rng, chunk,
                            callback, activation)
+
+
+class _FusedStep:
+    """The noisy step on bias-augmented weights ``[W | b]`` acting on ``[a; 1]`` (one dot
+    gives ``z = W a + b``, one dot gives ``[dC/dW | dC/db] = delta [a; 1]ᵀ``), with every
+    weight and every gradient in one flat buffer each, so that the update is two calls.
+
+    Why each trick keeps the result bit for bit: for the logistic the buffer holds ``-[W | b]``,
+    so the dot gives ``-z`` and ``exp(-z)`` needs no negation; negation is exact in IEEE
+    arithmetic, so every sign it flips (the deltas alternate, the step factors follow) is
+    undone exactly. The factors ``scale·(1 + noise·randn)`` (the 2/N of dC/da_L is in
+    ``scale``) are spread to one per parameter for a block of rows at a time.
+    """
+
+    def __init__(self, params: Params, x: np.ndarray, y: np.ndarray, activation: str,
+                 scale: float):
+        n = x.shape[1]
+        self.logistic = activation == "logistic"
+        sign = -1.0 if self.logistic else 1.0
+        shapes = [(W.shape[0], W.shape[1] + 1) for W, _ in params]
+        sizes = [rows * cols for rows, cols in shapes]
+        ends = np.cumsum(sizes)
+        self.flat = np.concatenate([sign * np.concatenate([W, b], axis=1).reshape(-1)
+                                    for W, b in params])
+        self.grad = np.empty_like(self.flat)
+        self.Wb = [self.flat[e - s:e].reshape(shape)
+                   for e, s, shape in zip(ends, sizes, shapes, strict=True)]
+        grads = [self.grad[e - s:e].reshape(shape)
+                 for e, s, shape in zip(ends, sizes, shapes, strict=True)]
+        # Which factor each parameter takes (2l: weights, 2l+1: bias) and with what sign: the
+        # delta of layer l carries sign^(L-1-l), the stored weights sign, so the factor
+        # needs sign^(L-l) for sign·W + factor·grad to equal sign·(W + F·grad) exactly.
+        depth = len(params)
+        block = np.concatenate([np.where(np.arange(rows * cols) % cols == cols - 1,
+                                         2 * l + 1, 2 * l)
+                                for l, (rows, cols) in enumerate(shapes)])
+        flips = np.concatenate([np.full(s, sign ** (depth - l)) for l, s in enumerate(sizes)])
+        self.block, self.flips, self.scale = block, flips, scale
+        self.rows_per_block = max(1, 2**20 // self.flat.size)  # the factor table's memory
+
+        a = [np.ones((cols, n)) for _, cols in shapes] + [np.empty((shapes[-1][0], n))]
+        a[0][:-1] = x
+        units = [a_l[:-1] for a_l in a[1:-1]] + [a[-1]]  # layer l's output, without the 1s
+        slope = [np.empty(u.shape) for u in units]
+        delta = [np.empty(u.shape) for u in units]
+        self.shapes, self.y, self.n = shapes, np.ascontiguousarray(y, dtype=np.float64), n
+        self.units, self.slope, self.delta = units, slope, delta
+        self.residual = delta[-1].reshape(-1)
+        self.forward = list(zip(self.Wb, a[:-1], units, slope, strict=True))
+        backward = [(grads[l], delta[l], a[l].T,
+                     self.Wb[l][:, :-1].T if l else None,  # views follow the updates
+                     delta[l - 1] if l else None, slope[l - 1] if l else None)
+                    for l in range(depth)]
+        self.backward = backward[::-1]
+
+    def factor_rows(self, factors: np.ndarray) -> np.ndarray:
+        """``(rows, P)`` per-parameter factors for a block of noise rows ``(rows, 2L)``."""
+        return (self.scale * factors)[:, self.block] * self.flips
+
+    def run(self, factors: np.ndarray, costs_out: np.ndarray) -> None:
+        """Step once per row of ``factors`` ``(count, 2L)``, writing the cost before each step."""
+        dot, multiply, subtract, add = np.dot, np.multiply, np.subtract, np.add
+        exp, reciprocal, tanh = np.exp, np.reciprocal, np.tanh
+        logistic, forward, backward = self.logistic, self.forward, self.backward
+        units, slope, delta, residual, y = self.units, self.slope, self.delta, self.residual, self.y
+        flat, grad = self.flat, self.grad
+        for first in range(0, len(factors), self.rows_per_block):
+            table = self.factor_rows(factors[first:first + self.rows_per_block])
+            for i, row in enumerate(table, start=first):
+                for Wb, a, out, s in forward:
+                    dot(Wb, a, out)
+                    if logistic:  # σ(z) = 1 / (1 + e^-z), the dot gave -z; e^-z may be inf
+                        exp(out, out)
+                        add(out, 1.0, out)
+                        reciprocal(out, out)
+                        multiply(out, out, s)  # σ' = σ - σ²
+                        subtract(out, s, s)
+                    else:
+                        tanh(out, out)
+                        multiply(out, out, s)  # tanh' = 1 - tanh²
+                        subtract(1.0, s, s)
+                subtract(units[-1], y, delta[-1])
+                costs_out[i] = dot(residual, residual)
+                multiply(delta[-1], slope[-1], delta[-1])  # without its 2/N: see scale
+                for g, d, a_T, W_T, d_prev, s_prev in backward:
+                    dot(d, a_T, g)
+                    if W_T is not None:  # the weights before this step's update
+                        dot(W_T, d, d_prev)
+                        multiply(d_prev, s_prev, d_prev)
+                multiply(grad, row, grad)
+                add(flat, grad, flat)
+        costs_out /= self.n
+
+    def params(self) -> Params:
+        """The current ``[(W, b), …]``, copied out of the flat buffer."""
+        sign = -1.0 if self.logistic else 1.0
+        return [(sign * Wb[:, :-1], sign * Wb[:, -1:]) for Wb in self.Wb]

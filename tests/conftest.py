@@ -1,8 +1,14 @@
 """Hypothesis profiles: "ci" (the default) is deterministic and modest, so the suite is
 reproducible and fits its time budget; "thorough" (``HYPOTHESIS_PROFILE=thorough``) explores
-far more examples for a local or nightly run."""
+far more examples for a local or nightly run.
+
+On a GPU machine every xdist worker is a JAX process, and JAX's default is to take 75% of the
+GPU's memory at its first use: the second worker then fails with CUDA_ERROR_OUT_OF_MEMORY (seen
+on an H100 with 16 workers). The tests' arrays are tiny, so each worker allocates on demand."""
 
 import os
+
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 from hypothesis import HealthCheck, settings
 

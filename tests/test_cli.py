@@ -1,7 +1,10 @@
 """The dispatcher: no bare tracebacks, whatever happens below it."""
 
+import argparse
 import subprocess
 import sys
+
+import pytest
 
 import autodiff.commands.check as check_command
 from autodiff.cli import main
@@ -35,3 +38,30 @@ def test_a_closed_output_pipe_ends_quietly():
                             timeout=120)
     assert "Traceback" not in result.stderr, result.stderr
     assert result.stdout.strip() == "status=141", (result.stdout, result.stderr)
+
+
+def options_without_help(parser) -> list[str]:
+    return [action.option_strings[0] for action in parser._actions
+            if action.option_strings and action.help in (None, "")
+            and not isinstance(action, argparse._HelpAction)]
+
+
+def test_every_training_option_says_what_it_does():
+    from autodiff.cli import build_parser
+    from autodiff.training.distributed import build_parser as distributed_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for parser in (commands["train"], commands["bench"], distributed_parser()):
+        assert options_without_help(parser) == [], parser.prog
+    # and the check sees an option that does not
+    commands["train"].add_argument("--planted")
+    assert options_without_help(commands["train"]) == ["--planted"]
+
+
+def test_a_wrong_flag_is_named_with_the_subcommand_usage(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["train", "--itrations", "5"])
+    err = capsys.readouterr().err
+    assert exit.value.code == 2
+    assert err.startswith("usage: backprop train")
+    assert "unrecognized arguments: --itrations 5" in err

@@ -39,7 +39,8 @@ print(json.dumps({{"devices": jax.device_count(), "spread": spread, "uneven": un
 
 
 def python(code_or_args, env_extra):
-    env = {**os.environ, **env_extra}
+    # CPU devices only, also on a machine with a GPU (whose devices jax.devices() would list)
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", **env_extra}
     return subprocess.Popen([sys.executable, *code_or_args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
@@ -114,3 +115,22 @@ def test_bad_environment_is_named_before_anything_starts(environ, match):
 
 def test_no_coordinator_means_a_single_process():
     assert initialize_from_env({}) is False
+
+
+def test_a_fresh_process_gets_one_cpu_device_per_core_and_splits_even_ensembles():
+    code = ("import json, os; from autodiff.training.distributed import use_every_cpu_core, "
+            "cpu_placement; n = use_every_cpu_core(); print(json.dumps({'devices': n, "
+            "'cores': os.cpu_count(), 'even': cpu_placement(2 * n) is not None, "
+            "'odd': cpu_placement(2 * n + 1) is not None}))")
+    report = last_json(finish(python(["-c", code], {"XLA_FLAGS": ""})))
+    assert report["devices"] == report["cores"]
+    assert report["even"] is (report["cores"] > 1) and report["odd"] is False
+
+
+def test_once_jax_runs_the_cpu_devices_stay_as_they_are():
+    import jax
+
+    from autodiff.training.distributed import use_every_cpu_core
+
+    jax.numpy.zeros(1).block_until_ready()  # the backends are up
+    assert use_every_cpu_core() == len(jax.devices("cpu"))

@@ -9,7 +9,8 @@ from test_training_numpy import SEED_SIZES, X, Y
 
 from autodiff.training.engine import train
 from autodiff.training.ensemble import stacked_costs, sweep, train_ensemble
-from reference import cost
+from autodiff.training.ensemble_step import LAYOUTS
+from reference import cost, gradients, init_params
 from reference.training import TrainingDiverged
 
 
@@ -20,6 +21,46 @@ def relative_gap(a: np.ndarray, b: np.ndarray) -> float:
 def ensemble64(seeds, iterations=60, **kw):
     return train_ensemble(SEED_SIZES, iterations, seeds, x=X, y=Y, dtype="float64", chunk=32,
                           **kw)
+
+
+def textbook_member(seed: int, iterations: int, aggression: float, noise: float,
+                    shift: int = 0):
+    """Member ``seed`` written plainly in float64: its start network from
+    ``default_rng(seed)``, the noise of iteration ``i`` ``normal(fold_in(PRNGKey(seed), i))``
+    (``i + shift``: a planted off-by-one), the step from ``reference.gradients``."""
+    import jax
+
+    params = init_params(SEED_SIZES, np.random.default_rng(seed))
+    key = jax.random.PRNGKey(seed)
+    with jax.enable_x64(True):
+        eps = np.array([jax.random.normal(jax.random.fold_in(key, i + shift), (6,), "float64")
+                        for i in range(iterations)])
+    for row in eps:
+        grads = gradients(params, X, Y)
+        params = [(W - aggression * (1 + noise * row[2 * l]) * dW,
+                   b - aggression * (1 + noise * row[2 * l + 1]) * db)
+                  for l, ((W, b), (dW, db)) in enumerate(zip(params, grads, strict=True))]
+    return params
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_members_are_the_textbook_noisy_descent_in_every_layout(layout):
+    seeds, aggressions = [4, 9], [3.5, 7.0]
+    result = ensemble64(seeds, iterations=40, aggressions=aggressions, noises=0.8, layout=layout)
+    for k, (seed, aggression) in enumerate(zip(seeds, aggressions, strict=True)):
+        expected = textbook_member(seed, 40, aggression, 0.8)
+        shifted = textbook_member(seed, 40, aggression, 0.8, shift=1)
+        # float64 in another order of operations: rounding, far below 1e-9 over 40 steps
+        for (W, b), (W0, b0) in zip(result.member(k), expected, strict=True):
+            np.testing.assert_allclose(W, W0, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(b, b0, rtol=1e-9, atol=1e-12)
+        # and the comparison can fail: the noise of the next iteration is far outside it
+        assert not np.allclose(result.member(k)[0][0], shifted[0][0], rtol=1e-6)
+
+
+def test_an_unknown_layout_is_named():
+    with pytest.raises(ValueError, match="layout: expected one of"):
+        train_ensemble(SEED_SIZES, 5, [0], layout="diagonal")
 
 
 def test_noiseless_members_equal_single_runs_and_the_check_sees_a_slip():

@@ -37,10 +37,11 @@ def test_report_states_the_fraction_of_the_bound():
 
 
 def test_bench_table_reports_the_bound_for_gpu_ensembles_only():
-    from autodiff.training.bench import bandwidth_lines, record
+    from autodiff.training.bench import record
+    from autodiff.training.bench_report import bandwidth_lines
 
-    cpu = record("jax-ensemble", "cpu", "float32", 1000, 1024, 2.0, 0.01)
-    gpu = record("jax-ensemble", "gpu", "float32", 1000, 16384, 0.5, 0.01)
+    cpu = record("jax-ensemble", "cpu", "float32", 1000, 1024, [2.0], 0.01)
+    gpu = record("jax-ensemble", "gpu", "float32", 1000, 16384, [0.5], 0.01)
     assert bandwidth_lines([cpu]) == []
     lines = bandwidth_lines([cpu, gpu], device_kind="NVIDIA H100 80GB HBM3")
     assert len(lines) == 1 and lines[0].startswith("ensemble K=16384 on NVIDIA H100")

@@ -77,6 +77,61 @@ def test_seed_and_numpy_engines_follow_the_same_trajectory():
     assert numpy_run.final_cost == pytest.approx(seed_run.final_cost, rel=1e-9)
 
 
+def textbook_run(params, x, y, iterations, rng, activation="logistic", aggression=7.0,
+                 noise=1.0, slope_as_product=False):
+    """The noisy step written plainly, one fresh array per quantity, in the order of operations
+    the fused engine keeps: ``z = [W | b] [a; 1]`` (one dot), ``σ = 1 / (e^-z + 1)``,
+    ``σ' = σ - σ²``, ``grad = delta [a; 1]ᵀ`` scaled by ``-aggression·factor·2/N``.
+    ``slope_as_product`` takes ``σ' = σ (1 - σ)`` instead: the same maths, other roundings."""
+    Wbs = [np.concatenate([W, b], axis=1) for W, b in params]
+    n, depth = x.shape[1], len(params)
+    ones = np.ones((1, n))
+    scale = -aggression * 2.0 / n
+    costs = []
+    for row in noise_factors(rng, iterations, 2 * depth, noise):
+        a, slopes = [np.concatenate([x, ones])], []
+        for l, Wb in enumerate(Wbs):
+            z = np.dot(Wb, a[-1])
+            if activation == "logistic":
+                out = 1.0 / (np.exp(-z) + 1.0)
+                slopes.append(out * (1.0 - out) if slope_as_product else out - out * out)
+            else:
+                out = np.tanh(z)
+                slopes.append((1.0 - out) * (1.0 + out) if slope_as_product else 1.0 - out * out)
+            a.append(np.concatenate([out, ones]) if l < depth - 1 else out)
+        residual = a[-1] - y
+        costs.append(np.dot(residual.ravel(), residual.ravel()) / n)
+        delta = residual * slopes[-1]
+        for l in reversed(range(depth)):
+            grad = np.dot(delta, a[l].T)
+            if l > 0:
+                delta = np.dot(Wbs[l][:, :-1].T, delta) * slopes[l - 1]
+            grad[:, :-1] *= scale * row[2 * l]
+            grad[:, -1:] *= scale * row[2 * l + 1]
+            Wbs[l] = Wbs[l] + grad
+    return np.array(costs), [(Wb[:, :-1], Wb[:, -1:]) for Wb in Wbs]
+
+
+@pytest.mark.parametrize(("sizes", "activation"), [
+    (SEED_SIZES, "logistic"), ([3, 5, 4, 2, 3], "tanh"), ([2, 1], "logistic")])
+def test_fused_numpy_engine_is_the_textbook_step_bit_for_bit(sizes, activation):
+    x = X if sizes[0] == 1 else np.random.default_rng(1).uniform(size=(sizes[0], 30))
+    y = Y if sizes[-1] == 2 else np.random.default_rng(2).uniform(size=(sizes[-1], 30))
+    params, rng = start(sizes, 3)
+    # a modest aggression, so that no run saturates into a constant cost
+    fused = train_numpy(params, x, y, 90, 2.0, rng=rng, activation=activation, chunk=40)
+    costs, final = textbook_run(params, x, y, 90, start(sizes, 3)[1], activation, 2.0)
+    # Flat buffers, the negated logistic weights and the factor table change no rounding.
+    assert np.array_equal(fused.costs, costs)
+    for (W, b), (W0, b0) in zip(fused.params, final, strict=True):
+        assert np.array_equal(W, W0) and np.array_equal(b, b0)
+    # and bitwise equality is a check that can fail: one other rounding is seen
+    other, _ = textbook_run(params, x, y, 90, start(sizes, 3)[1], activation, 2.0,
+                            slope_as_product=True)
+    assert not np.array_equal(fused.costs, other)
+    np.testing.assert_allclose(fused.costs, other, rtol=1e-6)
+
+
 def test_same_seed_same_run_for_every_chunk_size_and_another_seed_differs():
     def run(seed, chunk):
         params, rng = start(SEED_SIZES, seed)

@@ -1,10 +1,13 @@
 """``backprop bench``: the training engines side by side on the worksheet's network.
 
-Prints a table (or, with ``--json``, a JSON list of records:
-``autodiff.training.bench.RECORD_KEYS``).
-``--check`` exits 1 unless the issue's targets hold in this run: numpy ≥ 6× and jax (CPU)
-≥ 50× the seed engine per iteration, and, at 50,000 iterations or more, the jax run's final
-cost below 0.002.
+Prints a table of the minimum and the median of ``--repeats`` round-robin runs per engine,
+the ratios between them and the machine's load (or, with ``--json``, an object with
+``records`` (``autodiff.training.bench.RECORD_KEYS``), ``machine``, ``missed`` and
+``notes``). ``--check`` exits 1 unless this run's minima meet the speed targets: the numpy
+engine at least 11× and the jax engine 80× the seed loop (the worksheet's), ensembles of
+K = 1024 on the CPU 4× the single-network jax engine, and the jax engine's heart below
+cost 0.002 after 50,000 iterations or more. A missed target whose cause is known is
+explained under the table (``autodiff.training.bench_report.notes``).
 """
 
 from __future__ import annotations
@@ -13,45 +16,61 @@ import argparse
 import json
 import sys
 
-from autodiff.cli import comma_list
+from autodiff.core.arguments import comma_list, count
+
+ENGINES = ("seed", "numpy", "jax")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--iterations", type=int, default=50_000,
+    parser.add_argument("--iterations", type=count(), default=50_000, metavar="N",
                         help="iterations per single-network engine (default 50,000)")
-    parser.add_argument("--engines", type=comma_list(str, "names"),
-                        default=["seed", "numpy", "jax"])
+    parser.add_argument("--engines", type=comma_list(str, "names"), default=list(ENGINES),
+                        metavar="NAME,…",
+                        help="single-network engines to time: seed (the worksheet's loop), "
+                             "numpy, jax (default all three)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="dtype of the jax runs (seed and numpy are float64)")
     parser.add_argument("--ensemble-sizes", type=comma_list(int, "integers"), default=None,
                         metavar="K,…",
-                        help="ensemble sizes (default: 1,1024,16384 with a GPU, none without)")
+                        help="ensemble sizes (default: 1024 on a CPU; 1,1024,16384 with a GPU)")
     parser.add_argument("--ensemble-devices", type=comma_list(str, "names"), default=None,
                         metavar="DEV,…",
                         help="devices for the ensembles (default: gpu,cpu with a GPU, else cpu)")
-    parser.add_argument("--ensemble-iterations", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=1,
-                        help="round-robin repeats; each engine keeps its fastest (default 1)")
+    parser.add_argument("--ensemble-iterations", type=count(), default=1000, metavar="N",
+                        help="iterations of every ensemble run (default 1,000)")
+    parser.add_argument("--layout", choices=["networks-first", "networks-last"], default=None,
+                        help="array layout of the ensembles (default: networks-first on a "
+                             "CPU, networks-last on a GPU)")
+    parser.add_argument("--repeats", type=count(), default=3, metavar="R",
+                        help="round-robin runs per engine; the minimum and the median are "
+                             "reported, targets use the minimum (default 3)")
     parser.add_argument("--check", action="store_true",
-                        help="exit 1 unless the issue's speed and cost targets hold")
-    parser.add_argument("--json", action="store_true", help="print JSON records on stdout")
+                        help="exit 1 unless the speed targets hold on minima: numpy 11× and "
+                             "jax 80× the seed loop, ensembles of K=1024 4× the single "
+                             "network, the jax heart below cost 0.002")
+    parser.add_argument("--json", action="store_true", help="print a JSON object on stdout")
 
 
 def run(args) -> int:
     from tqdm import tqdm
 
     from autodiff.cli import UsageError
-    from autodiff.training.bench import check_targets, format_table, plan, run_benchmark
+    from autodiff.training.distributed import use_every_cpu_core
+
+    use_every_cpu_core()  # before anything starts JAX: CPU ensembles then use every core
+    from autodiff.training.bench import plan, run_benchmark
+    from autodiff.training.bench_report import check_targets, format_table, notes
 
     if not args.engines:
-        raise UsageError("--engines: expected at least one of seed, numpy, jax")
-    unknown = set(args.engines) - {"seed", "numpy", "jax"}
+        raise UsageError(f"--engines: expected at least one of {', '.join(ENGINES)}")
+    unknown = set(args.engines) - set(ENGINES)
     if unknown:
-        raise UsageError(f"--engines: unknown {sorted(unknown)}; expected seed, numpy, jax")
-    if args.iterations < 1 or args.ensemble_iterations < 1 or args.repeats < 1:
-        raise UsageError("--iterations, --ensemble-iterations and --repeats must be >= 1")
+        raise UsageError(f"--engines: unknown {sorted(unknown)}; expected {', '.join(ENGINES)}")
     if args.ensemble_sizes is not None and any(k < 1 for k in args.ensemble_sizes):
         raise UsageError(f"--ensemble-sizes: expected K >= 1, got {args.ensemble_sizes}")
+    bad_devices = set(args.ensemble_devices or ()) - {"cpu", "gpu"}
+    if bad_devices:
+        raise UsageError(f"--ensemble-devices: unknown {sorted(bad_devices)}; expected cpu, gpu")
     runs = len(plan(args.engines, args.ensemble_sizes, args.ensemble_devices)) * args.repeats
     bar = tqdm(total=runs, disable=args.json or not sys.stderr.isatty(), file=sys.stderr,
                unit="run")
@@ -60,17 +79,21 @@ def run(args) -> int:
         bar.set_postfix_str(f"{engine}/{device} K={k}")
         bar.update(1)
 
-    records = run_benchmark(args.iterations, args.engines, args.dtype, args.ensemble_sizes,
-                            args.ensemble_devices, args.ensemble_iterations, args.repeats,
-                            progress=progress)
+    records, machine = run_benchmark(args.iterations, args.engines, args.dtype,
+                                     args.ensemble_sizes, args.ensemble_devices,
+                                     args.ensemble_iterations, args.repeats,
+                                     layout=args.layout, progress=progress)
     bar.close()
+    missed, explained = check_targets(records), notes(records)
     if args.json:
-        print(json.dumps(records))
+        print(json.dumps({"machine": machine, "records": records, "missed": missed,
+                          "notes": explained}))
     else:
-        print(format_table(records))
+        print(format_table(records, machine))
+        for note in explained:
+            print(f"note: {note}")
     if not args.check:
         return 0
-    failures = check_targets(records)
-    for failure in failures:
+    for failure in missed:
         print(f"backprop bench: target missed: {failure}", file=sys.stderr)
-    return 1 if failures else 0
+    return 1 if missed else 0

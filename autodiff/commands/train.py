@@ -4,43 +4,90 @@ With no options: the 1-6-7-2 logistic network, 50,000 iterations of noisy descen
 (aggression 7, noise 1) on the jax engine in float32, picture in ``heart.png``. ``--ensemble K``
 trains K networks (seeds ``seed … seed+K-1``, times every ``--aggression``/``--noise`` value
 given as a comma list) at once and draws the best one.
+
+The compiled engines run in chunks of at most ``CHUNK_WORK`` multiply-adds, so Ctrl-C stops
+a run within a fraction of a second: the picture of the network trained so far is written
+and the command exits 130 (a second Ctrl-C ends it at once).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import os
+import signal
 import sys
 import time
 
-from autodiff.cli import comma_list
+from autodiff.core.arguments import comma_list, count
+
+PICTURES = 50  # pink curves drawn along the way, one every picture_interval iterations
+# Multiply-adds per compiled chunk: ~0.1 s of the jax engine on one CPU core (a GPU does
+# GPU_SPEED times more), so that a Ctrl-C, which Python sees only between chunks, is
+# answered at once.
+CHUNK_WORK, GPU_SPEED = 2 * 10**8, 50
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", type=comma_list(int, "integers"), default=[1, 6, 7, 2],
                         help="layer widths, 1,…,2 for the heart (default 1,6,7,2)")
-    parser.add_argument("--iterations", type=int, default=50_000)
+    parser.add_argument("--iterations", type=count(), default=50_000, metavar="N",
+                        help="noisy-descent steps (default 50,000)")
     parser.add_argument("--aggression", type=comma_list(float, "numbers"), default=[7.0],
                         help="step size; a comma list sweeps it in an ensemble (default 7)")
     parser.add_argument("--noise", type=comma_list(float, "numbers"), default=[1.0],
                         help="gradient noise; a comma list sweeps it in an ensemble (default 1)")
-    parser.add_argument("--engine", choices=["seed", "numpy", "jax"], default="jax")
-    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
-    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    parser.add_argument("--activation", choices=["logistic", "tanh"], default="logistic")
-    parser.add_argument("--ensemble", type=int, default=1, metavar="K",
+    parser.add_argument("--engine", choices=["seed", "numpy", "jax"], default="jax",
+                        help="seed: the worksheet's loop over its six J_*; numpy: fused "
+                             "hand-derived backprop; jax: compiled (default)")
+    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu",
+                        help="where the jax engine runs (default cpu)")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                        help="dtype of the jax engine (default float32; seed and numpy "
+                             "run float64)")
+    parser.add_argument("--activation", choices=["logistic", "tanh"], default="logistic",
+                        help="every layer's activation (default logistic, the worksheet's)")
+    parser.add_argument("--ensemble", type=count(), default=1, metavar="K",
                         help="train K networks at once (jax engine) and draw the best")
     parser.add_argument("--shard", action="store_true",
-                        help="split the ensemble over every local device (jax.sharding)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", default="heart.png", help="PNG path (default heart.png)")
+                        help="split the ensemble over every local device (jax.sharding); "
+                             "on a CPU it is split over its cores whenever K divides evenly")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the starting network and of the noise (default 0); "
+                             "ensemble members take seed, seed+1, …")
+    parser.add_argument("--output", default="heart.png", metavar="PATH",
+                        help="picture file (.png unless named otherwise) or folder to write "
+                             "heart.png into (default heart.png)")
     parser.add_argument("--gif", default=None, metavar="PATH",
-                        help="also write an animation of the curve being learned")
+                        help="also write an animation of the curve being learned (.gif, or a "
+                             "folder to write learn.gif into)")
     parser.add_argument("--json", action="store_true", help="print a JSON record on stdout")
 
 
+def picture_path(flag: str, path: str, default_name: str, suffixes) -> str:
+    """Where ``--output``/``--gif`` writes: into ``path`` if it is a folder, with
+    ``default_name``'s suffix added when ``path`` has none; a UsageError for a suffix not in
+    ``suffixes`` or a folder that does not exist."""
+    from autodiff.cli import UsageError
+
+    if os.path.isdir(path):
+        return os.path.join(path, default_name)
+    suffix = os.path.splitext(path)[1].lower().lstrip(".")
+    if not suffix:
+        path += os.path.splitext(default_name)[1]
+    elif suffix not in suffixes:
+        raise UsageError(f"{flag}: cannot write a {suffix!r} picture to {path!r}; expected "
+                         f"one of {', '.join(sorted(suffixes))}")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise UsageError(f"{flag}: the folder of {path!r} does not exist")
+    return path
+
+
 def _check(args) -> None:
+    from matplotlib.backend_bases import FigureCanvasBase
+
     from autodiff.cli import UsageError
 
     if len(args.sizes) < 2 or args.sizes[0] != 1 or args.sizes[-1] != 2:
@@ -48,19 +95,16 @@ def _check(args) -> None:
     for flag, values in (("--aggression", args.aggression), ("--noise", args.noise)):
         if not values:
             raise UsageError(f"{flag}: expected at least one number, got none")
-    if args.iterations < 1:
-        raise UsageError(f"--iterations: expected a positive number, got {args.iterations}")
-    if args.ensemble < 1:
-        raise UsageError(f"--ensemble: expected K >= 1, got {args.ensemble}")
     if args.engine == "seed" and args.activation != "logistic":
         raise UsageError("--activation: the seed engine is the worksheet's logistic network")
     if _is_ensemble(args) and args.engine != "jax":
         raise UsageError("--ensemble/--shard/sweeps run on the jax engine; drop --engine "
                          f"{args.engine} or the ensemble options")
     # Fail before training, not after it, when a picture could not be written.
-    for flag, path in (("--output", args.output), ("--gif", args.gif)):
-        if path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise UsageError(f"{flag}: the folder of {path!r} does not exist")
+    args.output = picture_path("--output", args.output, "heart.png",
+                               FigureCanvasBase.get_supported_filetypes())
+    if args.gif is not None:
+        args.gif = picture_path("--gif", args.gif, "learn.gif", {"gif"})
 
 
 def _is_ensemble(args) -> bool:
@@ -68,11 +112,31 @@ def _is_ensemble(args) -> bool:
     return args.ensemble > 1 or args.shard or len(args.aggression) > 1 or len(args.noise) > 1
 
 
+def picture_interval(iterations: int) -> int:
+    """Iterations between two pictures: ``iterations / PICTURES``, but at least 100."""
+    return max(min(100, iterations), iterations // PICTURES)
+
+
+def chunk_size(sizes, iterations: int, members: int, device: str = "cpu",
+               batch: int = 100) -> int:
+    """Iterations per compiled chunk: the picture interval cut into equal pieces of at most
+    ``CHUNK_WORK`` multiply-adds (on a GPU ``GPU_SPEED`` times more) of ``members`` networks
+    on ``batch`` examples."""
+    interval = picture_interval(iterations)
+    per_iteration = members * batch * sum(a * b for a, b in itertools.pairwise(sizes))
+    budget = CHUNK_WORK * (GPU_SPEED if device == "gpu" else 1)
+    pieces = math.ceil(interval * per_iteration / budget)
+    return max(1, interval // pieces)
+
+
 def run(args) -> int:
+    from autodiff.training.distributed import use_every_cpu_core
+
+    use_every_cpu_core()  # before anything starts JAX: CPU ensembles then use every core
     import numpy as np
     from tqdm import tqdm
 
-    from autodiff.training.plotting import animate_training, network_curve, plot_training
+    from autodiff.training.plotting import network_curve
     from reference.heart import training_data
     from reference.training import TrainingDiverged
 
@@ -81,13 +145,18 @@ def run(args) -> int:
     quiet = args.json or not sys.stderr.isatty()
     bar = tqdm(total=args.iterations, disable=quiet, unit="it", desc=args.engine,
                file=sys.stderr)
+    interval = picture_interval(args.iterations)
     snapshots: list = []
+    latest: dict = {"done": 0, "params": None}
 
     def on_chunk(done, params, cost):  # between compiled chunks only
         bar.update(done - bar.n)
-        bar.set_postfix(cost=f"{float(np.nanmin(cost)):.5f}")
-        if params is not None:
-            snapshots.append((done, network_curve(params, activation=args.activation)))
+        costs = np.atleast_1d(cost)
+        if np.any(np.isfinite(costs)):
+            bar.set_postfix(cost=f"{float(np.nanmin(costs)):.5f}")
+        latest.update(done=done, params=params)
+        if done // interval > len(snapshots) and done < args.iterations:
+            snapshots.append((done, network_curve(_fetched(params), activation=args.activation)))
 
     started = time.perf_counter()
     try:
@@ -99,17 +168,14 @@ def run(args) -> int:
         bar.close()
         print(f"backprop train: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        bar.close()
+        return _interrupted(args, y, snapshots, latest)
     bar.close()
     record["seconds"] = time.perf_counter() - started
-
-    final_curve = network_curve(final, activation=args.activation)
-    title = (f"{'-'.join(map(str, args.sizes))}, {args.iterations} iterations, "
-             f"cost {record['final_cost']:.5f}")
-    plot_training(y, [curve for _, curve in snapshots], final_curve, args.output, title)
+    _draw(args, y, snapshots, final, f"cost {record['final_cost']:.5f}")
     record["output"] = args.output
     if args.gif:
-        animate_training(y, [curve for _, curve in snapshots] + [final_curve], args.gif,
-                         labels=[f"iteration {done}" for done, _ in snapshots] + ["final"])
         record["gif"] = args.gif
     if args.json:
         print(json.dumps(record))
@@ -117,6 +183,39 @@ def run(args) -> int:
         print(f"final cost {record['final_cost']:.6f} after {args.iterations} iterations "
               f"({record['seconds']:.2f} s, {args.engine}); picture in {args.output}")
     return 0
+
+
+def _fetched(params):
+    """The params a chunk handed over: a network, or the ensemble's call fetching its best."""
+    return params() if callable(params) else params
+
+
+def _draw(args, y, snapshots, final, caption: str) -> None:
+    from autodiff.training.plotting import animate_training, network_curve, plot_training
+
+    final_curve = network_curve(final, activation=args.activation)
+    curves = [curve for _, curve in snapshots]
+    title = f"{'-'.join(map(str, args.sizes))}, {args.iterations} iterations, {caption}"
+    plot_training(y, curves, final_curve, args.output, title)
+    if args.gif:
+        animate_training(y, [*curves, final_curve], args.gif,
+                         labels=[*(f"iteration {done}" for done, _ in snapshots), "final"])
+
+
+def _interrupted(args, y, snapshots, latest) -> int:
+    """Ctrl-C: draw the network of the last finished chunk, exit 130. From here on a second
+    Ctrl-C ends the process at once (the default handler, left in place: the command is
+    ending), not after the picture or inside JAX's exit handlers."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    done = latest["done"]
+    if latest["params"] is None:
+        print("backprop train: interrupted before the first chunk finished; no picture",
+              file=sys.stderr)
+        return 130
+    _draw(args, y, snapshots, _fetched(latest["params"]), f"interrupted at {done}")
+    print(f"backprop train: interrupted after {done} of {args.iterations} iterations; "
+          f"picture of the network so far in {args.output}", file=sys.stderr)
+    return 130
 
 
 def _base_record(args) -> dict:
@@ -127,7 +226,8 @@ def _base_record(args) -> dict:
 def _run_single(args, x, y, on_chunk):
     from autodiff.training.engine import train
 
-    options = {"chunk": max(100, args.iterations // 50)}  # about 50 pink curves
+    device = args.device if args.engine == "jax" else "cpu"
+    options = {"chunk": chunk_size(args.sizes, args.iterations, 1, device)}
     if args.engine != "seed":
         options["activation"] = args.activation
     if args.engine == "jax":
@@ -147,17 +247,20 @@ def _run_ensemble(args, x, y, on_chunk):
 
     seeds, aggressions, noises = sweep(range(args.seed, args.seed + args.ensemble),
                                        args.aggression, args.noise)
-    place = None
+    import jax
+
+    from autodiff.training.distributed import Sharded, cpu_placement
+
+    # One part per core on a CPU where K splits evenly; every local device with --shard.
+    place = cpu_placement(len(seeds)) if args.device == "cpu" else None
     if args.shard:
-        import jax
-
-        from autodiff.training.distributed import Sharded
-
         place = Sharded(jax.local_devices(backend=args.device))
     result = train_ensemble(args.sizes, args.iterations, seeds, aggressions, noises, x, y,
                             activation=args.activation, dtype=args.dtype, device=args.device,
-                            chunk=max(100, args.iterations // 50), place=place,
-                            callback=lambda done, costs, best: on_chunk(done, best(), costs))
+                            chunk=chunk_size(args.sizes, args.iterations, len(seeds),
+                                             args.device),
+                            place=place,
+                            callback=lambda done, costs, best: on_chunk(done, best, costs))
     summary = result.summary()
     record = _base_record(args) | {"dtype": args.dtype, "device": args.device,
                                    "aggression": args.aggression, "noise": args.noise,

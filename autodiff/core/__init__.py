@@ -1,5 +1,6 @@
 """What the jobs share: the JAX twins of the network (``network``) and of the layer library
 (``layers``, with the running-error bound of any JAX computation, ``running_error``), the
-derived error bounds (``tolerance``), the per-block report (``report``) and the diagnosis
-engine (``diagnose``, with the backprop slips of ``slips``) that checker and grader both use.
-Nothing here imports a job (``autodiff.check``, ``autodiff.training``, ``autodiff.grading``)."""
+derived error bounds (``tolerance``), the per-block report (``report``), the diagnosis
+engine (``diagnose``, with the backprop slips of ``slips``) that checker and grader both use,
+and the command lines' argument readers (``arguments``). Nothing here imports a job
+(``autodiff.check``, ``autodiff.training``, ``autodiff.grading``)."""

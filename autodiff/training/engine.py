@@ -15,11 +15,11 @@ compiled with ``CPU_OPTIONS`` (only dots go to the YNNPACK library): each such s
 with the activation it feeds, or with the ``f'`` it is multiplied by, into one XLA loop. The
 gradients ``delta [a; 1]ᵀ``, sums over the N examples, stay dots. A step is 11 kernels (5 loops,
 3 dots, 3 updates), down from 15; on the 2-core CPU, 1-6-7-2 on the heart (N=100), float32:
-4.0 µs per iteration against 6.1 µs before, 62-68x the seed engine in ``backprop bench``
-(43x before, measured back to back). By default the cost is computed once per chunk, after the
-scan; when it is not finite the chunk is replayed from its start with the cost of every step
-recorded, to name the first iteration that diverged. ``record_costs=True`` records every step
-throughout.
+4.0 µs per iteration against 6.1 µs before, and 3.2-3.3 µs with 512-bit vectors (about 70x
+the seed engine in ``backprop bench``; why not faster: ``bench_report.JAX_NOTE``). By default
+the cost is computed once per chunk, after the scan; when it is not finite the chunk is
+replayed from its start with the cost of every step recorded, to name the first iteration that
+diverged. ``record_costs=True`` records every step throughout.
 The progress callback runs between chunks, never inside the compiled loop.
 
 float64 runs inside a scoped ``jax.enable_x64(True)``; nothing is switched on globally.
@@ -112,7 +112,10 @@ def augmented_cost(Wbs, x1, y, activation: str = "logistic"):
 # XLA's CPU backend hands dots and, by default, reductions too to the YNNPACK library, one
 # library call (kernel) each. Handing it only the dots keeps step's broadcast-multiply-sums in
 # XLA's own loops, fused with the activations around them: 11 kernels a step instead of 15.
-CPU_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_DOT"}
+# Those loops run over the N examples; with 512-bit vectors where the CPU has them the step
+# takes 3.3 µs instead of 3.8-3.9 (1-6-7-2, N=100, float32, measured side by side).
+CPU_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_DOT",
+               "xla_cpu_prefer_vector_width": 512}
 
 
 def _run_chunk(params, scaled_factors, x, y, activation: str = "logistic", unroll: int = 4,
@@ -136,7 +139,7 @@ run_chunk_cpu = jax.jit(_run_chunk, static_argnames=_STATIC, compiler_options=CP
 
 
 @functools.cache
-def compiler_accepts(options: tuple[tuple[str, str], ...]) -> bool:
+def compiler_accepts(options: tuple[tuple[str, str | int], ...]) -> bool:
     """Whether this XLA knows these CPU compile options. CPU_OPTIONS names an experimental
     setting that another jaxlib may not have; without it the engine is slower, not wrong."""
     try:
@@ -199,7 +202,8 @@ def train_jax(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
 
     with jax.enable_x64(dtype == "float64"):
         def put(array):
-            return jax.device_put(np.asarray(array, dtype=dtype), target)
+            with np.errstate(over="ignore"):  # a huge step is inf in float32: it diverges
+                return jax.device_put(np.asarray(array, dtype=dtype), target)
 
         compiled = chunk_runner(target.platform)
 
@@ -224,7 +228,8 @@ def train_jax(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
                                              first_nonfinite(costs[-count:]) is not None):
                 replayed = np.asarray(run(state, table, True)[1])[:count]
                 bad = first_nonfinite(replayed)
-                raise TrainingDiverged(done + (count if bad is None else bad), aggression)
+                raise TrainingDiverged(done + (count if bad is None else bad), aggression,
+                                       noise)
             state, done = new_state, done + count
             if not record_costs:
                 costs.append(float(end_cost))
@@ -234,7 +239,7 @@ def train_jax(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
         final = to_numpy(state)
 
     if not all(np.all(np.isfinite(p)) for layer in final for p in layer):
-        raise TrainingDiverged(iterations, aggression)
+        raise TrainingDiverged(iterations, aggression, noise)
     return TrainResult(params=final, costs=np.array(costs),
                        final_cost=reference_cost(final, x, y, activation),
                        cost_iterations=np.array(cost_iterations, dtype=np.int64))
