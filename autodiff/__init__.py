@@ -13,8 +13,8 @@ from autodiff._version import __version__
 
 _LAZY = {
     "check_gradients": "autodiff.check.crosscheck",
-    "check_vjp": "autodiff.check.vjp",
-    "from_cache_style": "autodiff.check.vjp",
+    "check_vjp": "autodiff.check.vjp.check",
+    "from_cache_style": "autodiff.check.vjp.check",
     "CheckResult": "autodiff.core.report",
     "BlockReport": "autodiff.core.report",
     "forward": "autodiff.core.network",

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import reference.layers as L
-from autodiff.check.layer_check import check_library_layer, check_vjp_of
+from autodiff.check.layers.check import check_library_layer, check_vjp_of
 from autodiff.core.layers import vjp
 
 NAMES = L.LAYER_NAMES

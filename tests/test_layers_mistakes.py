@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 
 import reference.layers as L
-from autodiff.check.layer_check import check_library_layer, check_vjp_of
+from autodiff.check.layers.check import check_library_layer, check_vjp_of
+from autodiff.check.layers.stack import check_stack, stack_around
 from autodiff.check.mistakes import LAYER_MISTAKES, MISTAKES, get_layer_mistake
-from autodiff.check.stack import check_stack, stack_around
 
 NAMES = sorted(LAYER_MISTAKES)
 

@@ -15,9 +15,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import reference.layers as L
-from autodiff.check.layer_check import check_library_layer
-from autodiff.check.layer_mistakes import LAYER_MISTAKES
-from autodiff.check.stack import check_stack
+from autodiff.check.layers.check import check_library_layer
+from autodiff.check.layers.mistakes import LAYER_MISTAKES
+from autodiff.check.layers.stack import check_stack
 
 SIZES = st.sampled_from([(2, 2), (3, 3)])  # (n, w): batch and width of the example
 SEEDS = st.integers(0, 2**32 - 1)

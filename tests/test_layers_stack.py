@@ -6,7 +6,7 @@ import pytest
 
 import reference
 import reference.layers as L
-from autodiff.check.stack import check_stack
+from autodiff.check.layers.stack import check_stack
 
 CONV = "conv2d,relu,maxpool,dense(units=3),softmax_cross_entropy"
 

@@ -8,9 +8,9 @@ from layers import array_api as A
 from layers import loops as L
 
 from autodiff import check_vjp, from_cache_style
-from autodiff.check.kinks import scan_argument
-from autodiff.check.vjp_args import Layout
-from autodiff.check.vjp_probe import Probe
+from autodiff.check.vjp.args import Layout
+from autodiff.check.vjp.kinks import scan_argument
+from autodiff.check.vjp.probe import Probe
 
 rng = np.random.default_rng(5)
 X = rng.standard_normal((4, 5))

@@ -10,9 +10,9 @@ import pytest
 from layers import loops as L
 
 from autodiff import check_vjp, from_cache_style
-from autodiff.check.kinks import scan_argument
-from autodiff.check.vjp_args import Layout
-from autodiff.check.vjp_probe import Probe
+from autodiff.check.vjp.args import Layout
+from autodiff.check.vjp.kinks import scan_argument
+from autodiff.check.vjp.probe import Probe
 from reference.layers.conv import maxpool_backward, maxpool_forward
 
 TANH = np.tanh(np.float32([[20, 20, 20, 20],      # four inputs exactly 1

@@ -136,7 +136,7 @@ def get_mistake(name: str, activation: str = "logistic") -> Mistake:
 
 
 # The layer library's planted mistakes (reference.layers), kept in their own module.
-from autodiff.check.layer_mistakes import (  # noqa: E402, F401
+from autodiff.check.layers.mistakes import (  # noqa: E402, F401
     LAYER_MISTAKES,
     LayerMistake,
     get_layer_mistake,

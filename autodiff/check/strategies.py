@@ -126,4 +126,4 @@ def networks(**options) -> st.SearchStrategy[tuple]:
     return network_cases(**options).map(lambda case: case.build())
 
 
-from autodiff.check.layer_strategies import *  # noqa: E402, F403  (any layer, for check_vjp)
+from autodiff.check.vjp.strategies import *  # noqa: E402, F403  (any layer, for check_vjp)

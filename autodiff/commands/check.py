@@ -114,7 +114,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"opinion to cover element by element (default {PROBES}; "
                              "single network only)")
     parser.add_argument("--json", action="store_true", help="print JSON to stdout")
-    # A user's module of layers (autodiff.check.modules): every NAME_forward/NAME_backward.
+    # A user's module of layers (autodiff.check.vjp.modules): every NAME_forward/NAME_backward.
     parser.add_argument("path", nargs="?", default=None, metavar="LAYERS.py",
                         help="check every NAME_forward/NAME_backward pair of this module "
                              "against jax.vjp or finite differences (see the README)")
@@ -181,8 +181,8 @@ def _report(result, text, as_json: bool) -> int:
 
 
 def run(args) -> int:
-    if args.path is not None:  # a user's module of layers: autodiff.check.modules
-        from autodiff.check.modules import check_module_from_cli
+    if args.path is not None:  # a user's module of layers: autodiff.check.vjp.modules
+        from autodiff.check.vjp.modules import check_module_from_cli
 
         result = check_module_from_cli(args)
         return _report(result, result.summary, args.json)

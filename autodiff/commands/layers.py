@@ -35,7 +35,7 @@ def _shape(text: str) -> tuple[int, ...]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from autodiff.check.layer_mistakes import LAYER_MISTAKES
+    from autodiff.check.layers.mistakes import LAYER_MISTAKES
     from reference.layers import LAYER_NAMES
 
     group = parser.add_argument_group("layer library (reference.layers)")
@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def wants(args) -> bool:
     """Whether these arguments ask for the layer library rather than the network check."""
-    from autodiff.check.layer_mistakes import LAYER_MISTAKES
+    from autodiff.check.layers.mistakes import LAYER_MISTAKES
 
     return bool(args.list_layers or args.layer or args.stack
                 or (args.plant and args.plant in LAYER_MISTAKES))
@@ -79,7 +79,7 @@ def _usage(args) -> None:
 
 
 def wants_layer_mistake(name: str) -> bool:
-    from autodiff.check.layer_mistakes import LAYER_MISTAKES
+    from autodiff.check.layers.mistakes import LAYER_MISTAKES
 
     return name in LAYER_MISTAKES
 
@@ -97,7 +97,7 @@ def _emit(results: dict, as_json: bool) -> int:
 
 
 def run(args) -> int:
-    from autodiff.check.layer_mistakes import LAYER_MISTAKES
+    from autodiff.check.layers.mistakes import LAYER_MISTAKES
     from reference.layers import LAYERS, Stack
 
     _usage(args)
@@ -112,8 +112,8 @@ def run(args) -> int:
             print("\n".join(LAYERS))
         return 0
 
-    from autodiff.check.layer_check import check_library_layer, check_vjp_of
-    from autodiff.check.stack import check_stack, stack_around
+    from autodiff.check.layers.check import check_library_layer, check_vjp_of
+    from autodiff.check.layers.stack import check_stack, stack_around
 
     mistake = LAYER_MISTAKES[args.plant] if args.plant else None
     if args.stack:

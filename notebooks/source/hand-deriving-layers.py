@@ -23,9 +23,9 @@ import jax
 import numpy as np
 
 import reference.layers as L
-from autodiff.check.layer_check import check_library_layer, check_vjp_of
+from autodiff.check.layers.check import check_library_layer, check_vjp_of
+from autodiff.check.layers.stack import check_stack
 from autodiff.check.mistakes import LAYER_MISTAKES
-from autodiff.check.stack import check_stack
 from autodiff.core.layers import vjp
 
 np.set_printoptions(precision=5, suppress=True, linewidth=110)

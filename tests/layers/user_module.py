@@ -1,5 +1,5 @@
 """A student's layers module as ``backprop check layers.py`` expects it (see
-``autodiff/check/modules.py``): CS231n pairs, each with an example or shapes to check it on.
+``autodiff/check/vjp/modules.py``): CS231n pairs, each with an example or shapes to check it on.
 Everything here is correct; the tests plant mistakes in a copy."""
 
 import numpy as np

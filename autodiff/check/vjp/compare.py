@@ -2,7 +2,7 @@
 
 Element ``j`` passes when ``|got_j − expected_j| ≤ tolerance_j`` or, on a kink, when ``got_j``
 lies in the scan's interval of valid derivatives widened by the tolerance and the interval's
-own error. Where two or more elements on kinks form a tie (``vjp_ties``), the sum of their
+own error. Where two or more elements on kinks form a tie (``ties``), the sum of their
 gradients must also lie in the range found by moving them together. Failing arguments get a
 diagnosis.
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autodiff.check.kinks import Scan
-from autodiff.check.vjp_diagnose import Context, diagnose_argument
-from autodiff.check.vjp_report import ArgumentReport
+from autodiff.check.vjp.diagnose import Context, diagnose_argument
+from autodiff.check.vjp.kinks import Scan
+from autodiff.check.vjp.report import ArgumentReport
 from autodiff.core.diagnose import Diagnosis
 
 
@@ -49,7 +49,7 @@ def _distance(got, opinion: Opinion, scan: Scan, tolerance) -> tuple[np.ndarray,
 def compare(name: str, position: int, got, note: str, opinion: Opinion, scan: Scan,
             tolerance: np.ndarray, context: Context, ties=()) -> ArgumentReport:
     """The report of one argument (``got`` is ``None`` or misshapen when the backward's
-    gradient was unusable: ``note`` says why). ``ties`` are ``vjp_ties.tie_check``'s."""
+    gradient was unusable: ``note`` says why). ``ties`` are ``ties.tie_check``'s."""
     shape = opinion.values.shape
     kinks = int(np.count_nonzero(scan.kink & scan.scanned))
     base = dict(name=name, position=position, shape=shape, oracle=opinion.name,

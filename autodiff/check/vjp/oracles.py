@@ -14,7 +14,7 @@
 * ``ridders_gradient``: Ridders' extrapolation of central differences, element by element, with
   its own error estimate. Works on any forward that is smooth within its first step of the
   point; steps that straddle a kink converge to the mean of the slopes on either side, with a
-  small error estimate — ``vjp_opinions.ridders_checked`` guards against that.
+  small error estimate — ``opinions.ridders_checked`` guards against that.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import warnings
 
 import numpy as np
 
-from autodiff.check.vjp_args import Layout
-from autodiff.check.vjp_probe import Probe
+from autodiff.check.vjp.args import Layout
+from autodiff.check.vjp.probe import Probe
 
 COMPLEX_STEP = 1e-20  # times the element's scale: far below √u, far above underflow
 RIDDERS_FIRST = 0.1   # Ridders' first step, times the element's scale, unless given

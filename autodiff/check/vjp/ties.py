@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autodiff.check.kinks import Scan, chain_interval
-from autodiff.check.vjp_probe import Probe
+from autodiff.check.vjp.kinks import Scan, chain_interval
+from autodiff.check.vjp.probe import Probe
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The mistaken backwards behind ``autodiff.check.layer_mistakes``: each is a layer's correct
+"""The mistaken backwards behind ``autodiff.check.layers.mistakes``: each is a layer's correct
 backward with one line replaced, written as a student would slip, so that it differs from the
 truth in exactly one place. Same signatures as the layers' backwards.
 """

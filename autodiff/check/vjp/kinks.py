@@ -1,6 +1,6 @@
 """One finite-difference scan per argument: kinks, subgradient intervals and magnitudes.
 
-For each element ``x_j`` the scan evaluates ``φ`` (see ``vjp_probe``) at ``x_j ± h`` and
+For each element ``x_j`` the scan evaluates ``φ`` (see ``probe``) at ``x_j ± h`` and
 ``x_j ± h/4``, with ``h = RESOLUTION · max(|x_j|, rms(x))``, and forms the one-sided slopes
 ``d±(h)`` and ``d±(h/4)``, output element by output element. Where ``φ`` is smooth their gap
 ``Δ = d+ − d−`` is ``h·φ''`` and shrinks fourfold with the step; where ``x_j`` sits on a kink
@@ -15,7 +15,7 @@ flags kinks within about ``h/10`` of ``x_j`` — ``1e-5`` of its scale, a few hu
 roundings, so a near-tie that float32 rounding can flip counts as a tie. If another kink lies
 between ``h/4`` and ``h`` (a tie beside a near-tie in overlapping windows), the jump is judged
 on ``±h/4`` and ``±h/16`` instead (two more evaluations, only there). ``jumps`` records the
-outputs that jump at each kink, for the ties of ``vjp_ties``.
+outputs that jump at each kink, for the ties of ``ties``.
 
 An element counts as smooth (``clean``) only when ``Δ`` shrinks fourfold and the central
 difference ``c = (d+ + d−)/2`` barely moves: ``|Δ(h/4) − Δ(h)/4|`` and ``|c(h) − c(h/4)|``
@@ -37,7 +37,7 @@ kink. The same evaluations give, per element,
   x_j = 0)| / max(|x_j|, rms(x))``, the slope over the element's whole size — large where the
   local slope is small only because the unit saturates; and ``values``: ``Σ_k |dout_k|·|out_k|
   / max(|x_j|, rms(x))`` over the outputs that depend on ``x_j``, the forward values a backward
-  reuses, per unit of the input's size. ``vjp_tolerance`` turns them into rounding bounds.
+  reuses, per unit of the input's size. ``tolerance`` turns them into rounding bounds.
 
 Elements beyond ``max_elements`` are sampled (``scanned`` marks the ones looked at).
 """
@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autodiff.check.vjp_probe import Probe
+from autodiff.check.vjp.probe import Probe
 
 RESOLUTION = 1e-4
 SMOOTH_SLACK = 0.1

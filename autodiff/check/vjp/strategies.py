@@ -27,7 +27,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 
-from autodiff.check.vjp import check_vjp, from_cache_style
+from autodiff.check.vjp.check import check_vjp, from_cache_style
 
 __all__ = ["Floats", "Integers", "LayerCase", "check_layer", "layer_arguments", "layer_cases"]
 

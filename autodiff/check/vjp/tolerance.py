@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autodiff.check.kinks import Scan
+from autodiff.check.vjp.kinks import Scan
 
 SLACK_OPS = 32
 UNIT_ROUNDOFF = {np.dtype(np.float64): float(np.finfo(np.float64).eps) / 2,

@@ -25,9 +25,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from autodiff.check.layer_strategies import LayerCase, dimension_names
-from autodiff.check.vjp import check_vjp, from_cache_style
-from autodiff.check.vjp_report import VJPResult
+from autodiff.check.vjp.check import check_vjp, from_cache_style
+from autodiff.check.vjp.report import VJPResult
+from autodiff.check.vjp.strategies import LayerCase, dimension_names
 
 DEFAULT_DIMS = {"N": 4}
 DEFAULT_DIM = 3

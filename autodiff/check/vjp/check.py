@@ -1,14 +1,14 @@
 """``check_vjp``: any hand-written backward pass against an oracle, with derived tolerances.
 
 A user brings ``forward(*args) -> out`` and ``backward(dout, *args) -> grads`` (the contract is
-in ``vjp_args``), or a CS231n pair ``layer_forward(*args) -> (out, cache)`` and
+in ``args``), or a CS231n pair ``layer_forward(*args) -> (out, cache)`` and
 ``layer_backward(dout, cache) -> grads`` through ``from_cache_style``. For each differentiable
 argument the backward's gradient is compared with ``dout · ∂out/∂x`` from the most exact oracle
-that works on the forward (``vjp_oracles``: ``jax.vjp``, the complex step, Ridders), every
+that works on the forward (``oracles``: ``jax.vjp``, the complex step, Ridders), every
 oracle cross-checked element by element against the finite-difference scan of ``kinks`` —
-which also finds inputs on kinks and the range of valid derivatives there, and ``vjp_ties``
+which also finds inputs on kinks and the range of valid derivatives there, and ``ties``
 the range of a tie's sum — and a failure against an exact oracle confirmed by Ridders.
-Tolerances come from ``vjp_tolerance``.
+Tolerances come from ``tolerance``.
 """
 
 from __future__ import annotations
@@ -19,22 +19,22 @@ from dataclasses import replace
 
 import numpy as np
 
-from autodiff.check import vjp_oracles
-from autodiff.check.kinks import scan_argument
-from autodiff.check.vjp_args import (
+from autodiff.check.vjp import oracles as vjp_oracles
+from autodiff.check.vjp.args import (
     Layout,
     as_gradients,
     as_outputs,
     degenerate_warnings,
     make_dout,
 )
-from autodiff.check.vjp_compare import compare
-from autodiff.check.vjp_diagnose import Context
-from autodiff.check.vjp_opinions import Spread, choose, contradicted, from_jax, ridders_opinion
-from autodiff.check.vjp_probe import Probe
-from autodiff.check.vjp_report import VJPResult
-from autodiff.check.vjp_ties import tie_check
-from autodiff.check.vjp_tolerance import rounding_bound, rounding_count
+from autodiff.check.vjp.compare import compare
+from autodiff.check.vjp.diagnose import Context
+from autodiff.check.vjp.kinks import scan_argument
+from autodiff.check.vjp.opinions import Spread, choose, contradicted, from_jax, ridders_opinion
+from autodiff.check.vjp.probe import Probe
+from autodiff.check.vjp.report import VJPResult
+from autodiff.check.vjp.ties import tie_check
+from autodiff.check.vjp.tolerance import rounding_bound, rounding_count
 
 ORACLES = ("auto", "jax", "complex-step", "ridders")
 
@@ -79,7 +79,7 @@ def from_cache_style(layer_forward, layer_backward):
 
 
 def _contexts(layout: Layout, names, opinions, reference, douts) -> list[Context]:
-    """What each argument's diagnosis may refer to (see ``vjp_diagnose.Context``)."""
+    """What each argument's diagnosis may refer to (see ``diagnose.Context``)."""
     dims = {}  # every size a factor may be, named by its first appearance
     for name, value in [*zip(names, layout.differentiable(), strict=True),
                         *(("the output", o) for o in reference)]:
@@ -97,7 +97,7 @@ def _report(probe, name, position, got, note, scan, bound64, opinion, tolerance,
             spread):
     """One argument's report; a float32 failure against JAX is judged again with JAX's own
     float32 error added to the tolerance, and a failure against an exact oracle goes to
-    Ridders (see ``vjp_opinions.contradicted``)."""
+    Ridders (see ``opinions.contradicted``)."""
     ties = tie_check(probe, position, scan)
     report = compare(name, position, got, note, opinion, scan, tolerance, context, ties)
     if not report.passed and spread is not None and opinion.name in vjp_oracles.JAX_NAMES:

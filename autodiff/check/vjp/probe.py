@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autodiff.check.vjp_args import Layout, as_outputs, differentiable_outputs
+from autodiff.check.vjp.args import Layout, as_outputs, differentiable_outputs
 
 UNIT_ROUNDOFF_64 = float(np.finfo(np.float64).eps) / 2
 

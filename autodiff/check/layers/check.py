@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autodiff.check.layer_report import LayerResult
+from autodiff.check.layers.report import LayerResult
 from autodiff.core.layers import cast, vjp_bounded
 from autodiff.core.report import BlockReport
 from reference.layers import LAYERS, Draw, Layer
@@ -94,9 +94,9 @@ def diagnose(layer: Layer, blocks: list[BlockReport], hand, truth, bounds, dtype
              run_backward, batch: int | None) -> dict[str, str]:
     """For each failing gradient, what the mistake looks like: a sign, a factor (2, N, 1/N), a
     transpose (``autodiff.core.diagnose``) or one of the layer's classic slips
-    (``autodiff.check.layer_mistakes``), each run on the same inputs as a candidate.
+    (``autodiff.check.layers.mistakes``), each run on the same inputs as a candidate.
     ``run_backward(backward)`` runs a backward of the layer's signature on those inputs."""
-    from autodiff.check.layer_mistakes import LAYER_MISTAKES
+    from autodiff.check.layers.mistakes import LAYER_MISTAKES
     from autodiff.core import diagnose as engine
 
     failing = [i for i, block in enumerate(blocks) if block.status == "fail"
@@ -182,7 +182,7 @@ def check_vjp_of(name: str, backward=None, options: dict | None = None, dtype="f
     """``check_vjp`` of library layer ``name`` with ``backward`` (default: its own) on the example
     arguments ``check_library_layer`` draws from ``seed``: a second opinion with an oracle it
     cross-checks by finite differences, and tolerances and diagnoses of its own."""
-    from autodiff.check.vjp import check_vjp
+    from autodiff.check.vjp.check import check_vjp
 
     layer = LAYERS[name]
     args, options, dout = example_inputs(layer, seed, dtype, options=options)

@@ -1,7 +1,7 @@
 """Planted mistakes in the layer library: hand backwards each wrong in one classic way.
 
 Each ``LayerMistake`` is a drop-in ``backward`` for one layer of ``reference.layers`` (same
-signature), the correct backward with one line replaced (``autodiff.check.layer_slips``), so
+signature), the correct backward with one line replaced (``autodiff.check.layers.slips``), so
 that it differs from the truth in exactly one place. ``options`` are the layer options under
 which the slip shows (a crop offset needs padding). ``LAYER_MISTAKES`` maps names to mistakes,
 at least two per layer; ``autodiff.check.mistakes`` exposes them beside the network's.
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autodiff.check import layer_slips as S
+from autodiff.check.layers import slips as S
 from reference import layers as L
 from reference.activations import d_logistic, d_tanh, logistic
 from reference.layers.normalization import EXAMPLES, FEATURES

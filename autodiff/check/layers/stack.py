@@ -4,7 +4,7 @@ each layer's hand backward the true upstream gradient.
 ``check_stack`` runs the stack's hand forward and backward (``reference.layers.stack``) in the
 checked dtype and compares every parameter gradient, and the input's, with ``jax.grad`` of the
 same forward code (``autodiff.core.layers``), within the rounding-probe tolerance of
-``autodiff.check.layer_check``. Then, layer by layer from the loss down, it hands each layer's
+``autodiff.check.layers.check``. Then, layer by layer from the loss down, it hands each layer's
 own backward the *true* gradient at its output (``jax.vjp`` of everything above it) at its
 inputs, and compares what comes out with ``jax.vjp`` of that layer alone. A correct layer
 passes this whatever the layers above it do wrong, so the first one that fails, walking down
@@ -17,8 +17,8 @@ import functools
 
 import numpy as np
 
-from autodiff.check.layer_check import compare, compare_all, diagnose, examples, resolve_dtype
-from autodiff.check.layer_report import KINK, LayerResult, StackResult
+from autodiff.check.layers.check import compare, compare_all, diagnose, examples, resolve_dtype
+from autodiff.check.layers.report import KINK, LayerResult, StackResult
 from autodiff.core.layers import (
     cast,
     layer_grads,

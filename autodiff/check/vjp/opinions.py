@@ -1,7 +1,7 @@
 """The opinions ``check_vjp`` compares a backward with: which oracle, validated how.
 
 For each argument the most exact oracle that works is used — ``jax.vjp``, else the complex
-step, else Ridders (``vjp_oracles``) — and an exact one only after it agrees, element by
+step, else Ridders (``oracles``) — and an exact one only after it agrees, element by
 element, with the finite-difference scan of ``kinks`` on every smooth element. Ridders is
 held to the same scan (``ridders_checked``): its long steps give float64 precision but may
 straddle a kink the scan cannot see, a max-pool near-tie. A failure against an exact oracle is
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from autodiff.check import vjp_oracles
-from autodiff.check.kinks import Scan, ridders_steps
-from autodiff.check.vjp_args import Layout
-from autodiff.check.vjp_compare import Opinion
-from autodiff.check.vjp_probe import Probe
+from autodiff.check.vjp import oracles as vjp_oracles
+from autodiff.check.vjp.args import Layout
+from autodiff.check.vjp.compare import Opinion
+from autodiff.check.vjp.kinks import Scan, ridders_steps
+from autodiff.check.vjp.probe import Probe
 
 
 def _gap(values, scan: Scan, bound, error=0.0) -> tuple[np.ndarray, np.ndarray]:
