@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from autodiff.grading.cases import random_case
+from autodiff.grading.confinement.isolation import strongest
+from autodiff.grading.confinement.sandbox import Sandbox
+from autodiff.grading.confinement.zygote_client import Zygote
 from autodiff.grading.helpers import CallError, check_helpers, own_trace, sandbox_caller
-from autodiff.grading.isolation import strongest
 from autodiff.grading.loader import JACOBIAN_NAMES, load_submission
-from autodiff.grading.sandbox import Sandbox
 from autodiff.grading.session import grade
-from autodiff.grading.zygote_client import Zygote
 from reference.activations import d_logistic, logistic
 
 ZOO = Path(__file__).parent / "submissions"

@@ -5,6 +5,7 @@ one seed passes under that seed only."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -83,8 +84,10 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
-def test_ctrl_c_stops_cleanly_and_keeps_what_was_graded(tmp_path):
-    """On a terminal, with a progress bar: interrupted after two submissions of six."""
+def _class_graded_on_a_terminal_until_two_are_done(tmp_path):
+    """``(process, controller, tree)``: a run of six submissions (two correct, four that never
+    return) on a pseudo-terminal, after the progress bar showed two done; ``tree`` maps every
+    process of the run seen so far to its command line."""
     for index in range(2):
         shutil.copy(ZOO / "correct_mean.py", tmp_path / f"a{index}.py")
     for index in range(4):
@@ -104,6 +107,17 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_graded(tmp_path):
             screen += os.read(controller, 4096)
         tree |= {pid: _cmdline(pid) for pid in _descendants(process.pid) if pid not in tree}
     assert b"2/6" in screen, screen[-500:]
+    tree |= {pid: _cmdline(pid) for pid in _descendants(process.pid) if pid not in tree}
+    return process, controller, tree
+
+
+def _still_running(tree: dict) -> list[int]:
+    return [pid for pid, line in tree.items() if line and _cmdline(pid) == line]
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_was_graded(tmp_path):
+    """On a terminal, with a progress bar: interrupted after two submissions of six."""
+    process, controller, tree = _class_graded_on_a_terminal_until_two_are_done(tmp_path)
     os.killpg(process.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
     stopped = time.monotonic()
     stdout, _ = process.communicate(timeout=60)
@@ -113,7 +127,25 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_graded(tmp_path):
     assert re.findall(r"PASS +6/6 +\S*a\d\.py", stdout) and "of 6 submissions graded" in stdout
     assert any("zygote.py" in line for line in tree.values())  # the tree was seen whole
     time.sleep(0.5)
-    assert [pid for pid, line in tree.items() if line and _cmdline(pid) == line] == []
+    assert _still_running(tree) == []
+
+
+def test_a_grader_killed_outright_leaves_no_process(tmp_path):
+    """SIGKILL to the grader alone (no handler of its own runs): its workers, their zygotes
+    and the sandboxes running the never-returning submissions all end with it."""
+    process, controller, tree = _class_graded_on_a_terminal_until_two_are_done(tmp_path)
+    assert len(tree) > 3  # workers, zygotes and sandboxes were seen
+    process.kill()
+    process.wait(timeout=30)  # its stdout may be held open by what it left
+    process.stdout.close()
+    os.close(controller)
+    deadline = time.monotonic() + 15
+    while _still_running(tree) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _still_running(tree)
+    with contextlib.suppress(ProcessLookupError):  # whatever this test would leave behind
+        os.killpg(process.pid, signal.SIGKILL)
+    assert left == []
 
 
 def _cmdline(pid: int) -> str:

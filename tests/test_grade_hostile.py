@@ -22,12 +22,12 @@ import numpy as np
 from grade_arena import Arena, package_digest, processes_with
 
 from autodiff.cli import main
-from autodiff.grading.isolation import probe
+from autodiff.grading.confinement.isolation import probe
+from autodiff.grading.confinement.zygote_client import Zygote
 from autodiff.grading.loader import JACOBIAN_NAMES, support_source
 from autodiff.grading.pool import grade_many
 from autodiff.grading.report import to_json, to_text
 from autodiff.grading.session import Options, Session
-from autodiff.grading.zygote_client import Zygote
 
 HOSTILE = Path(__file__).parent / "submissions" / "hostile"
 EXPECT = re.compile(r"^# expect (J_\w+): (\S+)$", re.MULTILINE)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autodiff.grading import confine, seccomp
+from autodiff.grading.confinement import confine, seccomp
 from autodiff.grading.session import Options, Session
 
 ZOO = Path(__file__).parent / "submissions"

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 from autodiff.grading import expected as oracle
 from autodiff.grading.cases import Case, cases, random_case, saturated_case
+from autodiff.grading.confinement.sandbox import Outcome
+from autodiff.grading.confinement.worker import strip_magics
 from autodiff.grading.diagnose import candidates, matching
 from autodiff.grading.judge import judge
 from autodiff.grading.loader import notebook_cells
-from autodiff.grading.sandbox import Outcome
-from autodiff.grading.worker import strip_magics
 from reference.backprop import gradients
 
 ZOO = Path(__file__).parent / "submissions"

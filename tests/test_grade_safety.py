@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from autodiff.cli import main
+from autodiff.grading.confinement.sandbox import Sandbox
 from autodiff.grading.loader import JACOBIAN_NAMES
-from autodiff.grading.sandbox import Sandbox
 from autodiff.grading.session import Options, Session
 
 ZOO = Path(__file__).parent / "submissions"

@@ -15,10 +15,10 @@ import pytest
 
 from autodiff.cli import main
 from autodiff.grading.cases import worksheet_case
+from autodiff.grading.confinement.sandbox import Sandbox
 from autodiff.grading.grader import Grader
 from autodiff.grading.loader import JACOBIAN_NAMES, load_submission, support_source
 from autodiff.grading.report import reproduction, to_text
-from autodiff.grading.sandbox import Sandbox
 from autodiff.grading.session import Options, Session
 
 ZOO = Path(__file__).parent / "submissions"

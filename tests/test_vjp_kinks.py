@@ -147,3 +147,20 @@ def test_the_scan_finds_exactly_the_kinks_and_their_interval():
     np.testing.assert_allclose(scan.low[on], np.minimum(dout[on], 0), atol=1e-9)
     np.testing.assert_allclose(scan.high[on], np.maximum(dout[on], 0), atol=1e-9)
     np.testing.assert_allclose(scan.estimate[~on], (dout * (X > 0))[~on], atol=1e-9)
+
+
+def test_near_a_kink_ridders_stays_on_its_side():
+    """Inputs 1.5e-5 to 3e-3 from ReLU's kink: beyond the scan's resolution, so the derivative is
+    strict there, but Ridders' usual steps (0.1 down to 2e-4 of the scale) straddle the kink and
+    return the mean of its slopes. Where the scan does not vouch for it Ridders is rerun from
+    steps within what the scan saw; a mask off by a hair is still caught."""
+    near = np.array([[1.5e-5, -2e-5, 5e-5, -8e-5, 2e-4, -5e-4, 1e-3, 3e-3],
+                     [1.0, -1.2, 0.5, -0.7, 2.0, 0.3, -0.1, 1.1]])
+    forward, _ = FORWARDS["numpy-ridders"]
+    for dtype in ("float32", "float64"):
+        result = check_vjp(forward, lambda d, x: d * (x > 0), near, dtype=dtype, oracle="ridders")
+        assert result.passed and result["x"].kinks == 0, result.table()
+        assert "near a kink, from steps within the kink scan's" in result["x"].trust
+        late = check_vjp(forward, lambda d, x: d * (x > 4e-5), near, dtype=dtype,
+                         oracle="ridders")
+        assert late.failing == ["x"] and late["x"].worst_index == (0, 0), late.table()

@@ -2,13 +2,31 @@
 
 For each element ``x_j`` the scan evaluates ``φ`` (see ``vjp_probe``) at ``x_j ± h`` and
 ``x_j ± h/4``, with ``h = RESOLUTION · max(|x_j|, rms(x))``, and forms the one-sided slopes
-``d±(h)`` and ``d±(h/4)``. Where ``φ`` is smooth their gap ``Δ = d+ − d−`` is ``h·φ''`` and
-shrinks fourfold with the step; where ``x_j`` sits on a kink (ReLU at 0, ``abs``, a max-pool tie)
-the gap is the jump in slope and does not shrink. Requiring ``Δ(h/4)`` to be within half of
-``Δ(h)`` flags kinks within about ``h/10`` of ``x_j`` — ``1e-5`` of its scale, a few hundred
-float32 roundings, so a near-tie that float32 rounding can flip counts as a tie. At a kink any
-value between the two one-sided slopes is a valid (Clarke) derivative, and ``low``/``high`` are
-that interval. The same evaluations give, per element,
+``d±(h)`` and ``d±(h/4)``, output element by output element. Where ``φ`` is smooth their gap
+``Δ = d+ − d−`` is ``h·φ''`` and shrinks fourfold with the step; where ``x_j`` sits on a kink
+(ReLU at 0, ``abs``, a max-pool tie) the gap is the jump in slope and does not shrink.
+
+At a kink any routing the chain rule allows is valid: each output's own derivative anywhere
+between its one-sided slopes, weighted by ``dout_k`` and summed. ``low``/``high`` are that
+interval (``chain_interval``) — the one between ``φ``'s one-sided slopes where a single output
+jumps, wider where an input is tied in several overlapping max-pool windows whose gradients
+differ in sign. Its width ``W`` is the jump: requiring ``W(h)`` within half of ``W(h/4)``
+flags kinks within about ``h/10`` of ``x_j`` — ``1e-5`` of its scale, a few hundred float32
+roundings, so a near-tie that float32 rounding can flip counts as a tie. If another kink lies
+between ``h/4`` and ``h`` (a tie beside a near-tie in overlapping windows), the jump is judged
+on ``±h/4`` and ``±h/16`` instead (two more evaluations, only there). ``jumps`` records the
+outputs that jump at each kink, for the ties of ``vjp_ties``.
+
+An element counts as smooth (``clean``) only when ``Δ`` shrinks fourfold and the central
+difference ``c = (d+ + d−)/2`` barely moves: ``|Δ(h/4) − Δ(h)/4|`` and ``|c(h) − c(h/4)|``
+both within ``SMOOTH_SLACK · |Δ(h)|`` plus rounding (for smooth ``φ`` they are ``O(h³)`` and
+``(5h²/32)·φ'''``). A kink at ``r·h`` from ``x_j`` with jump ``J`` (a max-pool near-tie: float32
+tanh saturates to values ``1e-5`` apart) moves one side's slope only, and ``c`` by ``1.5·r·J``
+(``r < 1/4``) or ``J(1 − r)/2``: at least a sixth of ``Δ(h) = J(1 − r)`` for any ``r`` from
+``1/10`` to ``1``, so it is never called smooth. (A slack of 1/4 on ``Δ`` alone took a kink
+beyond ``h/4``, where ``Δ(h/4) = 0``, for smooth.) Such an element has a well-defined
+derivative, but its estimate is not used, and ``ridders_steps`` keeps Ridders short of the
+kink. The same evaluations give, per element,
 
 * ``estimate``: the Richardson extrapolation ``(16·c(h/4) − c(h)) / 15`` of the central
   differences, with ``estimate_error = |c(h) − c(h/4)| / 15`` (the error of ``c(h/4)``, an upper
@@ -26,13 +44,15 @@ Elements beyond ``max_elements`` are sampled (``scanned`` marks the ones looked 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from autodiff.check.vjp_probe import Probe
 
 RESOLUTION = 1e-4
+SMOOTH_SLACK = 0.1
+JUMP_SHARE = 1e-3
 
 
 @dataclass
@@ -52,6 +72,7 @@ class Scan:
     secant: np.ndarray
     values: np.ndarray
     step: np.ndarray
+    jumps: dict = field(default_factory=dict)  # kink element (flat) -> output elements (flat)
 
 
 def _weights(probe: Probe, differences: list) -> float:
@@ -60,49 +81,84 @@ def _weights(probe: Probe, differences: list) -> float:
                for d, diff in zip(probe.douts, differences, strict=True) if d is not None)
 
 
+def _step(probe: Probe, position: int, x: np.ndarray, j: int, t: float):
+    """Moving ``x_j`` by ``t``: ``(terms, noise, differences, t)`` with ``terms`` the
+    ``dout_k · (out_k(x + t·e_j) − out_k(x)) / t`` of every output element ``k`` (flat), whose
+    sum is the one-sided slope of ``φ``, and ``noise`` that sum's rounding bound over ``|t|``
+    (``t`` as taken, after rounding)."""
+    moved = x.copy()
+    moved.flat[j] += t
+    t = float(moved.flat[j] - x.flat[j])
+    differences = probe.differences(position, moved)
+    terms = [np.ravel(np.real(d * diff)) / t
+             for d, diff in zip(probe.douts, differences, strict=True) if d is not None]
+    return (np.concatenate(terms) if terms else np.zeros(0), probe.noise(differences) / abs(t),
+            differences, t)
+
+
+def chain_interval(right: np.ndarray, left: np.ndarray) -> tuple[float, float]:
+    """The chain rule's interval from one-sided terms: every output's own range, summed."""
+    return float(np.sum(np.minimum(right, left))), float(np.sum(np.maximum(right, left)))
+
+
 def _scan_element(probe: Probe, position: int, x: np.ndarray, j: int, scale: float) -> dict:
     """The scan's numbers for element ``j`` (see the module docstring)."""
-    h = RESOLUTION * max(abs(float(x.flat[j])), scale)
     size = max(abs(float(x.flat[j])), scale)
-    slopes, noise, magnitude = {}, 0.0, 0.0
+    h = RESOLUTION * size
     moved_outputs = [np.zeros(np.shape(b), bool) if b is not None else None for b in probe.base]
-    steps = [(h, 0), (-h, 0), (h / 4, 0), (-h / 4, 0)]
-    if x.flat[j] != 0:
-        steps.append((-float(x.flat[j]), 1))  # the secant to 0
-    result = {"step": h, "secant": 0.0}
-    for t, secant in steps:
-        moved = x.copy()
-        moved.flat[j] += t
-        t = float(moved.flat[j] - x.flat[j])  # the step actually taken, after rounding
-        differences = probe.differences(position, moved)
+
+    def note_moved(differences):
         for mask, diff in zip(moved_outputs, differences, strict=True):
             if mask is not None:
                 mask |= diff != 0
-        if secant:
-            result["secant"] = _weights(probe, differences) / size
-            continue
-        slopes[(t > 0, abs(t) > h / 2)] = probe.weigh(differences).real / t
-        noise = max(noise, probe.noise(differences) / abs(t))
+
+    terms, noise, magnitude, secant = {}, 0.0, 0.0, 0.0
+    for t in (h, -h, h / 4, -h / 4):
+        terms[t], step_noise, differences, taken = _step(probe, position, x, j, t)
+        note_moved(differences)
+        noise = max(noise, step_noise)
         if abs(t) < h / 2:
-            magnitude = max(magnitude, _weights(probe, differences) / abs(t))
-    result["values"] = _weights(probe, [None if m is None else np.where(m, b, 0.0) for m, b in
-                                        zip(moved_outputs, probe.base, strict=True)]) / size
-    right_h, left_h = slopes[(True, True)], slopes[(False, True)]
-    right, left = slopes[(True, False)], slopes[(False, False)]
-    gap_h, gap = right_h - left_h, right - left
-    kink = abs(gap) > 4 * noise and abs(gap_h - gap) <= 0.5 * abs(gap)
-    smooth = not kink and abs(gap - gap_h / 4) <= 0.25 * abs(gap_h) + 2 * noise
+            magnitude = max(magnitude, _weights(probe, differences) / abs(taken))
+    if x.flat[j] != 0:  # the secant to 0
+        moved = x.copy()
+        moved.flat[j] = 0.0
+        differences = probe.differences(position, moved)
+        note_moved(differences)
+        secant = _weights(probe, differences) / size
+    right_h, left_h, right, left = (float(np.sum(terms[t])) for t in (h, -h, h / 4, -h / 4))
+    (low_h, high_h), (low, high) = chain_interval(terms[h], terms[-h]), chain_interval(
+        terms[h / 4], terms[-h / 4])
+    gap_h, gap, width = right_h - left_h, right - left, high - low
+    kink = width > 4 * noise and abs((high_h - low_h) - width) <= 0.5 * width
     central_h, central = (right_h + left_h) / 2, (right + left) / 2
+    slack = SMOOTH_SLACK * abs(gap_h) + 2 * noise
+    smooth = not kink and abs(gap - gap_h / 4) <= slack and abs(central_h - central) <= slack
+    interval_error = max(abs(low_h - low), abs(high_h - high)) + noise
+    jumps = np.abs(terms[h / 4] - terms[-h / 4])
+    if not kink and not smooth and width > 4 * noise:
+        # A jump at x_j and another kink between h/4 and h (a tie in one max-pool window, a
+        # near-tie in an overlapping one): judge the jump on the steps h/4 and h/16 instead.
+        (right_s, noise_r, *_), (left_s, noise_l, *_) = (_step(probe, position, x, j, t)
+                                                        for t in (h / 16, -h / 16))
+        low_s, high_s = chain_interval(right_s, left_s)
+        noise_s = max(noise_r, noise_l)
+        if high_s - low_s > 4 * noise_s and abs(width - (high_s - low_s)) <= 0.5 * (
+                high_s - low_s):
+            interval_error = max(abs(low - low_s), abs(high - high_s)) + noise_s
+            kink, low, high, jumps = True, low_s, high_s, np.abs(right_s - left_s)
     x_j = abs(float(x.flat[j]))
-    result.update(
-        kink=kink, clean=smooth, low=min(left, right), high=max(left, right),
-        interval_error=max(abs(right_h - right), abs(left_h - left)) + noise,
+    return dict(
+        # The outputs that jump: those carrying a share of at least JUMP_SHARE of the width.
+        jumps=np.flatnonzero(jumps > JUMP_SHARE * (high - low)) if kink else None,
+        step=h, secant=secant, kink=kink, clean=smooth, low=low, high=high,
+        interval_error=interval_error,
         estimate=(16 * central - central_h) / 15,
         # `noise` is the largest, at the h/4 steps; at the h steps it is a quarter of it.
         estimate_error=abs(central_h - central) / 15 + noise + noise / 60,
         magnitude=magnitude,
-        curvature=x_j * min(abs(gap_h) / h, abs(gap) * 4 / h) if smooth else 0.0)
-    return result
+        curvature=x_j * min(abs(gap_h) / h, abs(gap) * 4 / h) if smooth else 0.0,
+        values=_weights(probe, [None if m is None else np.where(m, b, 0.0) for m, b in
+                                zip(moved_outputs, probe.base, strict=True)]) / size)
 
 
 def scan_argument(probe: Probe, position: int, max_elements: int = 4096,
@@ -117,34 +173,22 @@ def scan_argument(probe: Probe, position: int, max_elements: int = 4096,
         rng = rng or np.random.default_rng(0)
         scanned[rng.choice(n, max_elements, replace=False)] = True
     fields = {name: np.zeros(n, bool if name in ("kink", "clean") else float)
-              for name in Scan.__dataclass_fields__ if name != "scanned"}
+              for name in Scan.__dataclass_fields__ if name not in ("scanned", "jumps")}
     scale = probe.scale(position)
+    fields["step"][:] = RESOLUTION * np.maximum(np.abs(x.ravel()), scale)  # unscanned ones too
+    jumps = {}
     for j in np.flatnonzero(scanned):
-        for name, value in _scan_element(probe, position, x, j, scale).items():
-            fields[name][j] = value
-    return Scan(scanned=scanned.reshape(x.shape),
+        element = _scan_element(probe, position, x, j, scale)
+        if element["kink"]:
+            jumps[int(j)] = element.pop("jumps")
+        for name in fields:
+            fields[name][j] = element[name]
+    return Scan(scanned=scanned.reshape(x.shape), jumps=jumps,
                 **{name: value.reshape(x.shape) for name, value in fields.items()})
 
 
-def tie_check(probe: Probe, position: int, scan: Scan) -> tuple[float, float] | None:
-    """Moving every kink element of the argument together by the same step: if ``φ`` is
-    differentiable along that direction (a max-pool tie moved as a whole stays a tie), return
-    ``(slope, error)``; the gradients at those elements must then sum to ``slope`` — a backward
-    that counts a tie twice fails here although each element lies in its interval. ``None``
-    when there are fewer than two kink elements or ``φ`` has a kink along that direction too."""
-    mask = scan.kink & scan.scanned
-    if np.count_nonzero(mask) < 2:
-        return None
-    x = probe.value(position)
-    h = float(np.max(scan.step[mask]))
-    slopes, noise = {}, 0.0
-    for t in (h, -h, h / 4, -h / 4):
-        differences = probe.differences(position, x + t * mask)
-        slopes[t] = probe.weigh(differences).real / t
-        noise = max(noise, probe.noise(differences) / abs(t))
-    gap = slopes[h / 4] - slopes[-h / 4]
-    if abs(gap) > 4 * noise + 0.01 * max(abs(slopes[h / 4]), abs(slopes[-h / 4])):
-        return None
-    slope = (slopes[h / 4] + slopes[-h / 4]) / 2
-    error = abs((slopes[h] + slopes[-h]) / 2 - slope) + abs(gap) + noise
-    return slope, error
+def ridders_steps(scan: Scan) -> np.ndarray:
+    """A first step for Ridders per element that goes no further than the scan looked: its
+    step ``h`` where it found ``φ`` smooth, and ``h/16`` elsewhere — short of a kink between
+    ``h/10`` and ``h`` (unscanned elements are not known to be smooth either)."""
+    return np.where(scan.scanned & scan.clean, scan.step, scan.step / 16)

@@ -6,8 +6,9 @@ in ``vjp_args``), or a CS231n pair ``layer_forward(*args) -> (out, cache)`` and
 argument the backward's gradient is compared with ``dout · ∂out/∂x`` from the most exact oracle
 that works on the forward (``vjp_oracles``: ``jax.vjp``, the complex step, Ridders), every
 oracle cross-checked element by element against the finite-difference scan of ``kinks`` —
-which also finds inputs on kinks and the range of valid derivatives there — and a failure
-against an exact oracle confirmed by Ridders. Tolerances come from ``vjp_tolerance``.
+which also finds inputs on kinks and the range of valid derivatives there, and ``vjp_ties``
+the range of a tie's sum — and a failure against an exact oracle confirmed by Ridders.
+Tolerances come from ``vjp_tolerance``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import replace
 import numpy as np
 
 from autodiff.check import vjp_oracles
-from autodiff.check.kinks import scan_argument, tie_check
+from autodiff.check.kinks import scan_argument
 from autodiff.check.vjp_args import (
     Layout,
     as_gradients,
@@ -32,6 +33,7 @@ from autodiff.check.vjp_diagnose import Context
 from autodiff.check.vjp_opinions import Spread, choose, contradicted, from_jax, ridders_opinion
 from autodiff.check.vjp_probe import Probe
 from autodiff.check.vjp_report import VJPResult
+from autodiff.check.vjp_ties import tie_check
 from autodiff.check.vjp_tolerance import rounding_bound, rounding_count
 
 ORACLES = ("auto", "jax", "complex-step", "ridders")
@@ -91,12 +93,13 @@ def _contexts(layout: Layout, names, opinions, reference, douts) -> list[Context
                     douts) for name, opinion in zip(names, opinions, strict=True)]
 
 
-def _report(probe, name, position, got, note, scan, opinion, tolerance, context, spread):
+def _report(probe, name, position, got, note, scan, bound64, opinion, tolerance, context,
+            spread):
     """One argument's report; a float32 failure against JAX is judged again with JAX's own
     float32 error added to the tolerance, and a failure against an exact oracle goes to
     Ridders (see ``vjp_opinions.contradicted``)."""
-    tie = tie_check(probe, position, scan)
-    report = compare(name, position, got, note, opinion, scan, tolerance, context, tie)
+    ties = tie_check(probe, position, scan)
+    report = compare(name, position, got, note, opinion, scan, tolerance, context, ties)
     if not report.passed and spread is not None and opinion.name in vjp_oracles.JAX_NAMES:
         extra = spread()
         if extra is not None:
@@ -104,13 +107,13 @@ def _report(probe, name, position, got, note, scan, opinion, tolerance, context,
             opinion = replace(opinion, extra=opinion.extra + extra,
                               trust=opinion.trust + "; tolerance widened by JAX's own float32 "
                               "error here")
-            report = compare(name, position, got, note, opinion, scan, tolerance, context, tie)
-    if contradicted(probe, position, got, opinion, report, tolerance):
+            report = compare(name, position, got, note, opinion, scan, tolerance, context, ties)
+    if contradicted(probe, position, scan, bound64, got, opinion, report, tolerance):
         # Ridders sides with the backward: the exact oracle is suspect, use Ridders.
         reason = f"{opinion.name} contradicted by Ridders at {report.worst_index}"
-        ridders = ridders_opinion(probe, position, scan, [reason])
+        ridders = ridders_opinion(probe, position, scan, bound64, [reason])
         return compare(name, position, got, note, ridders, scan,
-                       tolerance - opinion.extra + ridders.extra, context, tie)
+                       tolerance - opinion.extra + ridders.extra, context, ties)
     report.trust = opinion.trust
     return report
 
@@ -143,12 +146,13 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     count = rounding_count([*layout.differentiable(), *douts])
     reference = [o for o in probe.base if o is not None]
     found = from_jax(forward, layout, douts, reference, oracle)
-    scans, opinions, tolerances = [], [], []
+    scans, bounds64, opinions, tolerances = [], [], [], []
     for slot, position in enumerate(layout.wrt):
         scan = scan_argument(probe, position, max_elements, rng)
         bound64 = rounding_bound(scan, count, np.float64)
         opinion = choose(probe, position, scan, bound64, found[slot], oracle)
         scans.append(scan)
+        bounds64.append(bound64)
         opinions.append(opinion)
         tolerances.append(rounding_bound(scan, count, layout.dtype) + bound64 + opinion.extra)
 
@@ -156,7 +160,7 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     contexts = _contexts(layout, wrt_names, opinions, reference, probe.douts)
     spread = Spread(forward, layout, douts, reference) if layout.dtype == np.float32 else None
     reports = [_report(probe, wrt_names[slot], position, grads[slot], notes[slot], scans[slot],
-                       opinions[slot], tolerances[slot], contexts[slot],
+                       bounds64[slot], opinions[slot], tolerances[slot], contexts[slot],
                        spread and (lambda slot=slot: spread.of(slot)))
                for slot, position in enumerate(layout.wrt)]
     return VJPResult(

@@ -2,8 +2,9 @@
 
 Element ``j`` passes when ``|got_j − expected_j| ≤ tolerance_j`` or, on a kink, when ``got_j``
 lies in the scan's interval of valid derivatives widened by the tolerance and the interval's
-own error. If two or more elements sit on kinks and moving them together is smooth (a tie moved
-as a whole), their gradients must also sum to that slope. Failing arguments get a diagnosis.
+own error. Where two or more elements on kinks form a tie (``vjp_ties``), the sum of their
+gradients must also lie in the range found by moving them together. Failing arguments get a
+diagnosis.
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ def _distance(got, opinion: Opinion, scan: Scan, tolerance) -> tuple[np.ndarray,
 
 
 def compare(name: str, position: int, got, note: str, opinion: Opinion, scan: Scan,
-            tolerance: np.ndarray, context: Context, tie=None) -> ArgumentReport:
+            tolerance: np.ndarray, context: Context, ties=()) -> ArgumentReport:
     """The report of one argument (``got`` is ``None`` or misshapen when the backward's
-    gradient was unusable: ``note`` says why). ``tie`` is ``kinks.tie_check``'s result."""
+    gradient was unusable: ``note`` says why). ``ties`` are ``vjp_ties.tie_check``'s."""
     shape = opinion.values.shape
     kinks = int(np.count_nonzero(scan.kink & scan.scanned))
     base = dict(name=name, position=position, shape=shape, oracle=opinion.name,
@@ -68,21 +69,26 @@ def compare(name: str, position: int, got, note: str, opinion: Opinion, scan: Sc
     worst = np.unravel_index(int(np.argmax(ratio)), shape) if ratio.size else ()
     on_kink = bool(scan.kink[worst] and scan.scanned[worst]) if ratio.size else False
     diagnosis, status = [], "fail" if np.any(failing) else "pass"
-    if status == "pass" and tie is not None:
-        mask = scan.kink & scan.scanned
-        total, (slope, error) = float(np.sum(got[mask])), tie
-        allowed = float(np.sum(margin[mask])) + error
-        if abs(total - slope) > allowed:
-            gap = abs(total - slope)
+    for tie in ties if status == "pass" else ():
+        total = float(np.sum(got[tie.mask]))
+        allowed = float(np.sum(margin[tie.mask])) + tie.error
+        gap = max(tie.low - total, total - tie.high, 0.0)
+        if gap > allowed:
+            where = np.argwhere(tie.mask)
+            named = ", ".join(str(tuple(int(i) for i in w)) for w in where[:3])
+            named += ", …" if len(where) > 3 else ""
+            expected = tie.low if total < tie.low else tie.high
+            valid = (f"at slope {expected:.6g}" if tie.high - tie.low <= tie.error else
+                     f"at a slope between {tie.low:.6g} and {tie.high:.6g}")
             return ArgumentReport(
-                status="fail", max_abs_error=gap, max_rel_error=gap / max(abs(slope), allowed),
-                worst_index=None, got=total, expected=slope, tolerance=allowed,
+                status="fail", max_abs_error=gap, max_rel_error=gap / max(abs(expected), allowed),
+                worst_index=None, got=total, expected=expected, tolerance=allowed,
                 diagnosis=[Diagnosis(
-                    "tie", f"the gradients at the {kinks} inputs on kinks sum to {total:.6g}, "
-                    f"but moving those inputs together changes the output at slope "
-                    f"{slope:.6g}: a tie counted twice?")],
+                    "tie", f"the gradients at the {len(where)} tied inputs {named} sum to "
+                    f"{total:.6g}, but moving them together changes the output {valid}: a tie "
+                    "counted twice?")],
                 **base)
-    elif status == "fail":
+    if status == "fail":
         on_kinks = scan.kink & scan.scanned
         if np.all(~failing | on_kinks):
             diagnosis = [Diagnosis("kink", "wrong only at inputs on a kink: the value there "

@@ -2,9 +2,11 @@
 
 For each argument the most exact oracle that works is used — ``jax.vjp``, else the complex
 step, else Ridders (``vjp_oracles``) — and an exact one only after it agrees, element by
-element, with the finite-difference scan of ``kinks`` on every smooth element. A failure
-against an exact oracle is put to Ridders at its worst element (``contradicted``), and in
-float32 JAX's own float32 error at the point may widen the tolerance (``Spread``).
+element, with the finite-difference scan of ``kinks`` on every smooth element. Ridders is
+held to the same scan (``ridders_checked``): its long steps give float64 precision but may
+straddle a kink the scan cannot see, a max-pool near-tie. A failure against an exact oracle is
+put to Ridders at its worst element (``contradicted``), and in float32 JAX's own float32 error
+at the point may widen the tolerance (``Spread``).
 """
 
 from __future__ import annotations
@@ -12,19 +14,26 @@ from __future__ import annotations
 import numpy as np
 
 from autodiff.check import vjp_oracles
-from autodiff.check.kinks import Scan
+from autodiff.check.kinks import Scan, ridders_steps
 from autodiff.check.vjp_args import Layout
 from autodiff.check.vjp_compare import Opinion
 from autodiff.check.vjp_probe import Probe
 
 
-def _gap(values, scan: Scan, bound) -> tuple[float, tuple | None]:
-    """The largest disagreement of an exact oracle with the scan's estimate on smooth elements,
-    and where it exceeds what the estimate's error allows (``None``: nowhere)."""
+def _gap(values, scan: Scan, bound, error=0.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(gap, over)`` per element: the disagreement of an oracle (with ``error`` of its own)
+    with the scan's estimate, and its ratio to what their errors allow (0 off smooth
+    elements)."""
     usable = scan.scanned & scan.clean & ~scan.kink
     gap = np.where(usable, np.abs(values - scan.estimate), 0.0)
-    allowed = 8 * scan.estimate_error + 4 * bound
-    over = np.where(usable, gap / allowed, 0.0)
+    allowed = 8 * scan.estimate_error + 4 * bound + 2 * error
+    return gap, np.where(usable, gap / allowed, 0.0)
+
+
+def _worst_gap(values, scan: Scan, bound) -> tuple[float, tuple | None]:
+    """The largest disagreement of an exact oracle with the scan's estimate on smooth elements,
+    and where it exceeds what the estimate's error allows (``None``: nowhere)."""
+    gap, over = _gap(values, scan, bound)
     worst = np.unravel_index(int(np.argmax(over)), over.shape) if over.size else ()
     bad = tuple(int(i) for i in worst) if over.size and over[worst] > 1 else None
     return float(np.max(gap, initial=0.0)), bad
@@ -38,7 +47,7 @@ def choose(probe: Probe, position: int, scan: Scan, bound64, jax_found, oracle: 
     if oracle in ("auto", "jax"):
         name, values, extra, reason = jax_found
         if values is not None:
-            gap, bad = _gap(values, scan, bound64)
+            gap, bad = _worst_gap(values, scan, bound64)
             if bad is None:
                 return Opinion(name, values, everything, extra,
                                f"exact to rounding; agrees with finite differences element by "
@@ -48,7 +57,7 @@ def choose(probe: Probe, position: int, scan: Scan, bound64, jax_found, oracle: 
     if oracle in ("auto", "complex-step"):
         try:
             values = vjp_oracles.complex_step(probe, position, scan.scanned)
-            gap, bad = _gap(values, scan, bound64)
+            gap, bad = _worst_gap(values, scan, bound64)
             if bad is None:
                 return Opinion("complex step", values, scan.scanned, np.zeros(values.shape),
                                f"exact to rounding; agrees with finite differences element by "
@@ -58,19 +67,40 @@ def choose(probe: Probe, position: int, scan: Scan, bound64, jax_found, oracle: 
         except vjp_oracles.OracleUnavailable as error:
             reasons.append(f"complex step: {error}")
     if oracle in ("auto", "ridders"):
-        return ridders_opinion(probe, position, scan, reasons)
+        return ridders_opinion(probe, position, scan, bound64, reasons)
     raise ValueError(f"oracle={oracle!r} cannot differentiate this forward: "
                      + "; ".join(reasons))
 
 
-def ridders_opinion(probe: Probe, position: int, scan: Scan, reasons: list[str]) -> Opinion:
-    values, errors = vjp_oracles.ridders_gradient(probe, position, scan.scanned)
+def ridders_checked(probe: Probe, position: int, scan: Scan, bound, mask) -> tuple[
+        np.ndarray, np.ndarray, int]:
+    """``(values, errors, rerun)``: Ridders at the elements in ``mask`` from its usual first
+    step, kept where the scan vouches for the result — a smooth element where it agrees with
+    the scan's estimate, or one on a kink (compared by its interval, not this value). Elsewhere
+    the long steps may have straddled a kink (a near-tie beyond the scan's resolution), and
+    Ridders is rerun from ``kinks.ridders_steps``, within what the scan saw (``rerun`` of
+    them): rounding weighs more on short steps, and its error estimate says so."""
+    values, errors = vjp_oracles.ridders_gradient(probe, position, mask)
+    _, over = _gap(values, scan, bound, errors)
+    vouched = scan.scanned & ((scan.clean & (over <= 1)) | scan.kink)
+    again = mask & ~vouched
+    if np.any(again):
+        short, short_errors = vjp_oracles.ridders_gradient(probe, position, again,
+                                                           ridders_steps(scan))
+        values, errors = np.where(again, short, values), np.where(again, short_errors, errors)
+    return values, errors, int(np.count_nonzero(again))
+
+
+def ridders_opinion(probe: Probe, position: int, scan: Scan, bound, reasons: list[str]) -> Opinion:
+    values, errors, rerun = ridders_checked(probe, position, scan, bound, scan.scanned)
     scale = float(np.max(np.abs(values), initial=0.0))
     relative = float(np.max(errors, initial=0.0)) / scale if scale > 0 else np.inf
+    near = (f"; {rerun} element(s) near a kink, from steps within the kink scan's"
+            if rerun else "")
     return Opinion("ridders", values, scan.scanned, 2 * errors,
                    f"central differences extrapolated by Ridders' method: estimated error "
                    f"≤ {np.max(errors, initial=0.0):.1e} ({relative:.1e} of the gradient's largest "
-                   "element)", reasons)
+                   f"element){near}", reasons)
 
 
 def from_jax(forward, layout: Layout, douts, reference, oracle: str):
@@ -96,7 +126,8 @@ def _jax_float32_spread(forward, layout: Layout, douts, reference) -> list | Non
     return [2 * np.abs(g32 - g) for g32, g in zip(grads32, grads64, strict=True)]
 
 
-def contradicted(probe, position, got, opinion: Opinion, report, tolerance) -> bool:
+def contradicted(probe, position, scan: Scan, bound, got, opinion: Opinion, report,
+                 tolerance) -> bool:
     """Whether Ridders, at the worst element of a failure against an exact oracle, sides with
     the backward against the oracle (else the failure is confirmed, and ``trust`` says so)."""
     if report.passed or report.worst_index is None or report.worst_at_kink or got is None:
@@ -105,7 +136,7 @@ def contradicted(probe, position, got, opinion: Opinion, report, tolerance) -> b
         return False
     mask = np.zeros(got.shape, bool)
     mask[report.worst_index] = True
-    values, errors = vjp_oracles.ridders_gradient(probe, position, mask)
+    values, errors, _ = ridders_checked(probe, position, scan, bound, mask)
     j = report.worst_index
     allowed = 2 * errors[j] + tolerance[j]
     if abs(values[j] - got[j]) <= allowed < abs(values[j] - opinion.values[j]):

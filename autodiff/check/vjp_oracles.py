@@ -12,7 +12,9 @@
   the caller validates the result against finite differences, which catches the silent cases
   (``abs``, ``np.var``, ``.real``).
 * ``ridders_gradient``: Ridders' extrapolation of central differences, element by element, with
-  its own error estimate. Works on any forward that is smooth near the point.
+  its own error estimate. Works on any forward that is smooth within its first step of the
+  point; steps that straddle a kink converge to the mean of the slopes on either side, with a
+  small error estimate — ``vjp_opinions.ridders_checked`` guards against that.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from autodiff.check.vjp_args import Layout
 from autodiff.check.vjp_probe import Probe
 
 COMPLEX_STEP = 1e-20  # times the element's scale: far below √u, far above underflow
-RIDDERS_FIRST = 0.1   # Ridders' first step, times the element's scale
+RIDDERS_FIRST = 0.1   # Ridders' first step, times the element's scale, unless given
 RIDDERS_STEPS = 10    # steps h, h/2, …, h/512
 FAST_COMPILE = {"xla_backend_optimization_level": 0}
 JAX_NAMES = ("jax.vjp", "jax.vjp (numpy rebound to jax.numpy)")
@@ -194,14 +196,17 @@ def ridders(psi, first_step: float, steps: int = RIDDERS_STEPS) -> tuple[float, 
     return float(best), float(error)
 
 
-def ridders_gradient(probe: Probe, position: int, mask: np.ndarray) -> tuple[np.ndarray,
-                                                                             np.ndarray]:
-    """``(∂φ/∂x_j, error estimate)`` by Ridders at the elements in ``mask`` (zeros elsewhere)."""
+def ridders_gradient(probe: Probe, position: int, mask: np.ndarray,
+                     first_steps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(∂φ/∂x_j, error estimate)`` by Ridders at the elements in ``mask`` (zeros elsewhere),
+    starting from ``first_steps`` (per element, shaped like the argument; default
+    ``RIDDERS_FIRST`` times the element's scale)."""
     x = probe.value(position)
-    scale = probe.scale(position)
+    if first_steps is None:
+        first_steps = RIDDERS_FIRST * np.maximum(np.abs(x), probe.scale(position))
     values, errors = np.zeros(x.size), np.zeros(x.size)
     for j in np.flatnonzero(mask.ravel()):
-        step = RIDDERS_FIRST * max(abs(float(x.flat[j])), scale)
+        step = float(first_steps.flat[j])
 
         def psi(t, j=j):
             moved = x.copy()

@@ -99,9 +99,9 @@ def run(args: argparse.Namespace) -> int:
 
     from autodiff.cli import UsageError
     from autodiff.grading import gradebook
+    from autodiff.grading.confinement.zygote_client import SandboxUnavailable
     from autodiff.grading.pool import expand, grade_many
     from autodiff.grading.report import printable, sandbox_line, summary_line, to_json, to_text
-    from autodiff.grading.zygote_client import SandboxUnavailable
 
     options = _options(args)
     points = _checked_gradebook_options(args, options.names)

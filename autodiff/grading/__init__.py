@@ -8,11 +8,9 @@ The pieces, in the order a grading runs through them:
   support code;
 * ``casebook``  draws the run's cases once (``cases``: hypothesis, the worksheet's own case) and
   their expected Jacobians (``expected``: ``jax.grad`` and the tolerance of a comparison);
-* ``zygote_client`` starts the ``zygote`` (a clean fork server with NumPy imported), which
-  forks a fresh sandbox per submission: ``confine`` (namespaces, a private filesystem view,
-  limits), ``landlock`` and ``seccomp``; the ``worker`` in it runs the submission;
-* ``sandbox``   talks to that child in the frames of ``protocol``, within time limits, and
-  probes which protections hold;
+* ``confinement/`` the sandbox: a fresh confined child per submission, forked by a zygote,
+  under namespaces, a private filesystem view, Landlock, seccomp and limits, and the bounded
+  frames that are the only road between it and the grader (read its docstring);
 * ``judge``     turns one call's outcome into pass or a failure with its worst element;
 * ``grader``    runs every function on every case in one batch, then shrinks each failure;
 * ``diagnose``  names the mistake when the result matches a known wrong formula, with
@@ -23,6 +21,6 @@ The pieces, in the order a grading runs through them:
   up a class.
 
 Nothing here imports JAX at package import time; ``expected`` does, when it is first used.
-The sandbox's side (``zygote``, ``confine``, ``landlock``, ``seccomp``, ``protocol``,
-``worker``) imports only the standard library and NumPy, and is loaded by path.
+The sandbox's side of ``confinement`` imports only the standard library and NumPy, and is
+loaded by path.
 """

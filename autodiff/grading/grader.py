@@ -23,9 +23,9 @@ from hypothesis.errors import Flaky, NoSuchExample
 from autodiff.grading.casebook import CaseBook, search_settings
 from autodiff.grading.cases import Case
 from autodiff.grading.cases import cases as drawn_cases
+from autodiff.grading.confinement.sandbox import FATAL, Outcome, Sandbox
 from autodiff.grading.diagnose import diagnose
 from autodiff.grading.judge import Failure, judge, nondeterministic
-from autodiff.grading.sandbox import FATAL, Outcome, Sandbox
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autodiff.grading.sandbox import Outcome
+from autodiff.grading.confinement.sandbox import Outcome
 
 
 @dataclass

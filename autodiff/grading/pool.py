@@ -80,9 +80,16 @@ def _in_process(paths, options, progress) -> Batch:
     return batch
 
 
-def _worker(connection, options, book, isolation) -> None:
+def _worker(connection, options, book, isolation, parent: int) -> None:
     """A worker process: grade the paths it is sent until it is sent None."""
+    from autodiff.grading.confinement.confine import set_parent_death_signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    # A grader killed outright (SIGKILL, SIGTERM: no handler of ours runs) takes its workers
+    # with it, and they their zygotes and every sandbox; daemon=True covers only a clean exit.
+    set_parent_death_signal()
+    if os.getppid() != parent:  # it died before the line above
+        return
     with Session(options, book, isolation) as session:
         while (path := connection.recv()) is not None:
             try:
@@ -97,8 +104,8 @@ def _worker(connection, options, book, isolation) -> None:
 
 def _in_workers(paths, options, jobs, progress) -> Batch:
     from autodiff.grading.casebook import CaseBook
-    from autodiff.grading.isolation import strongest
-    from autodiff.grading.zygote_client import Zygote
+    from autodiff.grading.confinement.isolation import strongest
+    from autodiff.grading.confinement.zygote_client import Zygote
 
     with Zygote(options.limits) as zygote:
         isolation = strongest(zygote, options.allow_weak)
@@ -112,8 +119,8 @@ def _in_workers(paths, options, jobs, progress) -> Batch:
 
     def start() -> None:
         ours, theirs = context.Pipe()
-        process = context.Process(target=_worker, args=(theirs, options, book, isolation),
-                                  daemon=True)
+        process = context.Process(target=_worker, daemon=True,
+                                  args=(theirs, options, book, isolation, os.getpid()))
         process.start()
         started.append(process)
         theirs.close()

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autodiff.grading.casebook import CaseBook, fresh_seed
+from autodiff.grading.confinement.isolation import Isolation, strongest
+from autodiff.grading.confinement.sandbox import Sandbox
+from autodiff.grading.confinement.zygote_client import Limits, SandboxUnavailable, Zygote
 from autodiff.grading.grader import Grader, GradeReport
-from autodiff.grading.isolation import Isolation, strongest
 from autodiff.grading.loader import JACOBIAN_NAMES, LoadError, load_submission
-from autodiff.grading.sandbox import Sandbox
-from autodiff.grading.zygote_client import Limits, SandboxUnavailable, Zygote
 
 
 @dataclass(frozen=True)

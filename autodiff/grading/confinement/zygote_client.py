@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autodiff.grading import protocol
-from autodiff.grading.channel import Channel, Lost
-from autodiff.grading.isolation import Isolation
+from autodiff.grading.confinement import protocol
+from autodiff.grading.confinement.channel import Channel, Lost
+from autodiff.grading.confinement.isolation import Isolation
+from autodiff.grading.confinement.zygote_client import SandboxUnavailable, Zygote
 from autodiff.grading.loader import Cell, LoadError, support_source
-from autodiff.grading.zygote_client import SandboxUnavailable, Zygote
 
 SUPPORT_LABEL = "<worksheet support code>"
 # Outcomes after which the child had to be killed: no point trying more cases.

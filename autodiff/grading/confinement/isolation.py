@@ -12,9 +12,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from autodiff.grading import confine, protocol
-from autodiff.grading.channel import Channel, Lost
-from autodiff.grading.zygote_client import SandboxUnavailable, Zygote
+from autodiff.grading.confinement import confine, protocol
+from autodiff.grading.confinement.channel import Channel, Lost
+from autodiff.grading.confinement.zygote_client import SandboxUnavailable, Zygote
 
 
 @dataclass(frozen=True)

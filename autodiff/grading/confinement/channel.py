@@ -15,8 +15,8 @@ import select
 import signal
 import time
 
-from autodiff.grading import protocol
-from autodiff.grading.zygote_client import Zygote
+from autodiff.grading.confinement import protocol
+from autodiff.grading.confinement.zygote_client import Zygote
 
 _LARGEST_FRAME = protocol.HEADER.size + max(protocol.MAX_PAYLOAD.values())
 
