@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="devices for the ensembles (default: gpu,cpu with a GPU, else cpu)")
     parser.add_argument("--ensemble-iterations", type=count(), default=1000, metavar="N",
                         help="iterations of every ensemble run (default 1,000)")
-    parser.add_argument("--layout", choices=["networks-first", "networks-last"], default=None,
+    parser.add_argument("--layout", choices=["networks-first", "networks-last", "unrolled"],
+                        default=None,
                         help="array layout of the ensembles (default: networks-first on a "
                              "CPU, networks-last on a GPU)")
     parser.add_argument("--repeats", type=count(), default=3, metavar="R",

@@ -1,4 +1,4 @@
-"""One noisy-descent step of K networks at once, written once over two array layouts.
+"""One noisy-descent step of K networks at once, written once over three array layouts.
 
 The step is the single-network step of ``autodiff.training.engine`` (read its docstring): bias-
 augmented weights ``[W_l | b_l]`` acting on ``[a; 1]``, the row of ones made by padding ``z``
@@ -13,6 +13,9 @@ step factors. Only where the K axis sits, and how products are spelt, depends on
   is a broadcast-multiply-sum over a small axis, with K the contiguous axis, which XLA fuses
   with the activation around it into a few loops that read each activation once, coalesced
   across networks. For GPUs, where a batched product of K tiny matrices would be a poor kernel.
+* ``Unrolled`` — shapes of ``NetworksLast``, the sums over units written out term by term and
+  no row of ones, so only the gradients' sums over the examples are reductions. A candidate for
+  GPUs (``benchmarks/gpu_variants.py`` times it beside the others).
 
 Both run the same arithmetic up to the order of a few sums (float64 results agree to rounding).
 """
@@ -138,7 +141,44 @@ class NetworksLast:
         return jnp.swapaxes(rows, 1, 2)
 
 
-LAYOUTS = {layout.name: layout for layout in (NetworksFirst, NetworksLast)}
+class Unrolled(NetworksLast):
+    """K trailing like ``NetworksLast``, but the sums over the few units are written out in
+    Python (``z_j = b_j + Σ_i W[j, i]·a_i``, each term a ``(N, K)`` array), so the forward and
+    backward passes are elementwise loops only, and activations carry no row of ones (no
+    ``+inf`` pad): the bias is added and its gradient summed on its own. Only the gradients'
+    sums over the N examples are reductions."""
+
+    name = "unrolled"
+
+    @staticmethod
+    def inputs(x1):  # without x1's row of ones
+        return x1[:-1, :, None]
+
+    @staticmethod
+    def forward(Wb, a):  # (o, i+1, K) x (i, N, K or 1) -> (o, N, K)
+        return jnp.stack([sum((Wb[j, i] * a[i] for i in range(a.shape[0])), Wb[j, -1])
+                          for j in range(Wb.shape[0])])
+
+    @staticmethod
+    def gradient(delta, a):  # (o, N, K) x (i, N, K or 1) -> (o, i+1, K)
+        return jnp.concatenate([jnp.sum(delta[:, None] * a[None], axis=2),
+                                jnp.sum(delta, axis=1)[:, None]], axis=1)
+
+    @staticmethod
+    def backward(Wb, delta):  # (i, N, K)
+        return jnp.stack([sum((Wb[j, i] * delta[j] for j in range(1, Wb.shape[0])),
+                              Wb[0, i] * delta[0]) for i in range(Wb.shape[1] - 1)])
+
+    @staticmethod
+    def with_ones(z):  # the bias is added in forward: no row of ones
+        return z
+
+    @staticmethod
+    def units(a):
+        return a
+
+
+LAYOUTS = {layout.name: layout for layout in (NetworksFirst, NetworksLast, Unrolled)}
 
 
 def default_layout(platform: str) -> str:
