@@ -120,3 +120,24 @@ def test_stacked_costs_match_the_reference_cost_member_by_member():
 def test_an_unknown_activation_is_named_not_trained_as_tanh():
     with pytest.raises(ValueError, match="activation: unknown name 'relu'"):
         train_ensemble(SEED_SIZES, 5, [0], activation="relu")
+
+
+def test_loop_seconds_leave_out_the_host_set_up(monkeypatch):
+    """The bench times an ensemble by ``loop_seconds``: the starting networks drawn on the
+    host (here made slow on purpose) and the final float64 costs are not part of it."""
+    import time
+
+    from autodiff.training import ensemble
+
+    drawn = ensemble.init_ensemble
+
+    def slow_draw(sizes, seeds):
+        time.sleep(0.5)
+        return drawn(sizes, seeds)
+
+    train_ensemble(SEED_SIZES, 20, range(3), x=X, y=Y, chunk=10)  # compiled, as in the bench
+    monkeypatch.setattr(ensemble, "init_ensemble", slow_draw)
+    started = time.perf_counter()
+    result = train_ensemble(SEED_SIZES, 20, range(3), x=X, y=Y, chunk=10)
+    assert time.perf_counter() - started > 0.5
+    assert 0 < result.loop_seconds < 0.5

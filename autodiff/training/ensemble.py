@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,7 +43,9 @@ class EnsembleResult:
     """``params``: ``[(W, b), …]`` stacked on a leading K axis (float64 NumPy);
     ``final_costs`` (K,), NaN for a diverged member; ``diverged_at`` (K,), the first iteration
     with a non-finite cost or -1; ``history`` (chunks, K), the cost at the end of each chunk
-    (in the run's dtype)."""
+    (in the run's dtype); ``loop_seconds``, the wall time of the training loop alone (the
+    compiled chunks, their noise and their cost fetches), without drawing the starting
+    networks or computing the final float64 costs on the host."""
 
     params: list
     final_costs: np.ndarray
@@ -51,6 +54,7 @@ class EnsembleResult:
     seeds: np.ndarray
     aggressions: np.ndarray
     noises: np.ndarray
+    loop_seconds: float = float("nan")
 
     @property
     def best(self) -> int:
@@ -211,6 +215,7 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
             member_noises = place.shard(noises.astype(dtype))
         diverged = place.shard(np.full(k, -1, dtype=np.int32))
         history, done = [], 0
+        started = time.perf_counter()
         while done < iterations:
             count = min(chunk, iterations - done)
             state, diverged, end_costs = compiled(
@@ -223,6 +228,7 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
             if callback is not None:
                 callback(done, history[-1], functools.partial(_best_member, state, history[-1]))
         final, diverged_at = _fetch(([(W, b) for W, b in state], diverged))
+        loop_seconds = time.perf_counter() - started
         final = [(W.astype(np.float64), b.astype(np.float64)) for W, b in final]
     final_costs = stacked_costs(final, np.asarray(x, np.float64), np.asarray(y, np.float64),
                                 activation)
@@ -230,7 +236,7 @@ def train_ensemble(sizes=(1, 6, 7, 2), iterations: int = 5000, seeds=(0,),
     if not np.any(np.isfinite(final_costs)):  # the last step can overflow unseen
         raise _all_diverged(diverged_at, iterations, aggressions, noises)
     return EnsembleResult(final, final_costs, diverged_at, np.array(history), seeds,
-                          aggressions, noises)
+                          aggressions, noises, loop_seconds)
 
 
 def _all_diverged(diverged_at, done: int, aggressions, noises) -> TrainingDiverged:
