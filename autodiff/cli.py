@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import select
 import sys
 
 from autodiff._version import __version__
@@ -63,17 +64,33 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"backprop {args.command}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError as error:
+        if not _reader_gone():  # another pipe broke (a child's): not the reader's doing
+            return _internal_error(args, error)
         # The reader went away (`backprop check --json | head`): stop quietly, as Unix tools
         # do, and keep Python's final flush of stdout from raising again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except Exception as error:  # a bug of ours: one line, and the way to see the traceback
-        if os.environ.get("BACKPROP_TRACEBACK"):
-            raise
-        print(f"backprop {args.command}: internal error: {type(error).__name__}: {error} "
-              "(run with BACKPROP_TRACEBACK=1 for the traceback)", file=sys.stderr)
-        return 3
+        return _internal_error(args, error)
+
+
+def _internal_error(args, error: Exception) -> int:
+    if os.environ.get("BACKPROP_TRACEBACK"):
+        raise error
+    print(f"backprop {args.command}: internal error: {type(error).__name__}: {error} "
+          "(run with BACKPROP_TRACEBACK=1 for the traceback)", file=sys.stderr)
+    return 3
+
+
+def _reader_gone() -> bool:
+    """Whether stdout is a pipe whose reading end is closed (poll reports an error on it)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no real stdout (a test's capture)
+        return False
 
 
 if __name__ == "__main__":

@@ -40,6 +40,18 @@ def test_a_closed_output_pipe_ends_quietly():
     assert result.stdout.strip() == "status=141", (result.stdout, result.stderr)
 
 
+def test_a_broken_pipe_to_a_child_is_an_internal_error_not_a_quiet_exit():
+    # A grader whose sandbox's pipe broke once ended as a silent 141, the closed-reader code,
+    # with its stdout open and nothing said.
+    program = ("import sys, autodiff.commands.check as c; from autodiff.cli import main; "
+               "c.run = lambda args: (_ for _ in ()).throw(BrokenPipeError(32, 'child')); "
+               "sys.exit(main(['check']))")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 3, (result.returncode, result.stderr)
+    assert "internal error: BrokenPipeError" in result.stderr
+
+
 def options_without_help(parser) -> list[str]:
     return [action.option_strings[0] for action in parser._actions
             if action.option_strings and action.help in (None, "")

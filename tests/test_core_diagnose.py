@@ -127,6 +127,16 @@ def test_unrecognised_handles_shapes_and_non_finite_values():
     assert "got/expected" not in text and "got - expected is 1" in text
 
 
+def test_unrecognised_counts_values_where_none_belong():
+    """A gradient routed to the whole window agrees wherever expected is non-zero: the ratios
+    alone read 'from 1 to 1', so the stray elements are counted."""
+    expected = np.array([[0.0, 2.0, 0.0], [0.0, -1.0, 0.0]])
+    got = expected + np.array([[0.5, 0.0, 0.0], [0.0, 0.0, -3.0]])
+    text = unrecognised(expected, got).text
+    assert "from 1 to 1" in text and "non-zero at 2 of 4 elements where expected is 0" in text
+    assert "where expected is 0" not in unrecognised(expected, 1.5 * expected).text
+
+
 def test_visible_keys_leave_out_slips_that_change_nothing_here():
     from autodiff.core.diagnose import visible_keys
 

@@ -151,3 +151,16 @@ def test_the_filter_jumps_stay_inside_the_program():
             if code in (seccomp.JEQ, seccomp.JSET, seccomp.JGE):
                 assert index + 1 + max(true, false) < len(program)
         assert program[-1][0] == seccomp.RET
+
+
+def test_a_zygote_that_died_is_unavailable_not_a_broken_pipe():
+    """The grader's request to a dead zygote breaks its socket (EPIPE); that must read as the
+    sandbox being unavailable, which the grader reports, not as a broken output pipe."""
+    from autodiff.grading.confinement.zygote_client import Limits, SandboxUnavailable, Zygote
+
+    with Zygote(Limits()) as zygote:
+        zygote.hello()
+        zygote.process.kill()
+        zygote.process.wait()
+        with pytest.raises(SandboxUnavailable, match="zygote did not answer"):
+            zygote.spawn(True)

@@ -224,6 +224,14 @@ def unrecognised(expected, got) -> Diagnosis:
         ratio = got[sizable] / expected[sizable]
         text += (f"; got/expected from {ratio.min():.3g} to {ratio.max():.3g} "
                  f"(median {np.median(ratio):.3g})")
+    # Where the ratios cannot look, say what they miss: a gradient routed where none belongs
+    # (max-pool's whole window, a mask inverted) agrees wherever expected is non-zero.
+    zero = finite & ~sizable
+    size = max(scale, float(np.max(np.abs(got[finite]))))
+    stray = zero & (np.abs(got) > 1e-6 * size)
+    if stray.any():
+        text += (f"; non-zero at {int(stray.sum())} of {int(zero.sum())} elements where "
+                 "expected is 0")
     return Diagnosis("unrecognised", text)
 
 

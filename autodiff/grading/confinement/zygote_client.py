@@ -84,8 +84,12 @@ class Zygote:
                   "limits": {"memory": limits.memory, "cpu_seconds": limits.cpu_seconds,
                              "file_size": limits.file_size, "open_files": limits.open_files,
                              "tasks": limits.tasks}}
-        self.control.send(json.dumps(config).encode())
         self._hello: dict | None = None
+        try:
+            self.control.send(json.dumps(config).encode())
+        except OSError as error:  # it died at once
+            raise SandboxUnavailable(f"the zygote did not start ({error}; "
+                                     f"{self._zygote_error()})") from None
 
     def hello(self) -> dict:
         """The zygote's greeting (its pid and its read-only folders), awaited once."""
@@ -99,11 +103,12 @@ class Zygote:
         """A fresh sandbox: ``(keeper pid, request fd, reply fd)``; the fds are ours to close."""
         self.hello()
         with self._lock:
-            self.control.send(json.dumps({"op": "spawn", "strong": strong}).encode())
-            try:
+            try:  # a zygote that died breaks the socket (EPIPE): that is no answer either
+                self.control.send(json.dumps({"op": "spawn", "strong": strong}).encode())
                 message, fds, _, _ = socket.recv_fds(self.control, 1 << 10, 2)
             except OSError as error:
-                raise SandboxUnavailable(f"the zygote did not answer ({error})") from None
+                raise SandboxUnavailable(f"the zygote did not answer ({error}; "
+                                         f"{self._zygote_error()})") from None
         if len(fds) != 2 or not message:
             raise SandboxUnavailable(f"the zygote ended ({self._zygote_error()})")
         return json.loads(message)["pid"], fds[0], fds[1]
