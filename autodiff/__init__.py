@@ -25,8 +25,8 @@ _LAZY = {
     "train": "autodiff.training.engine",
     "train_ensemble": "autodiff.training.ensemble",
     "grade": "autodiff.grading.session",
-    "mistakes": "autodiff.check.mistakes",
-    "strategies": "autodiff.check.strategies",
+    "mistakes": "autodiff.mistakes",
+    "strategies": "autodiff.strategies",
     "plotting": "autodiff.training.plotting",
 }
 

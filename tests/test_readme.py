@@ -29,6 +29,7 @@ def test_readme_python_examples_run():
         exec(compile(code, f"README.md python block {index}", "exec"), namespace)
     assert namespace["result"].passed
     namespace["test_my_gradients"]()  # the hypothesis property the README shows
+    namespace["test_affine_backward"]()  # and its check_layer test of the affine pair
 
 
 def users_test_file(gradient: str) -> str:

@@ -145,7 +145,9 @@ def test_lone_array_tuple_output_and_given_douts():
 
 def test_argument_conventions():
     x, w, b = normal(4, 5), normal(5, 3), normal(3)
-    with pytest.raises(TypeError, match="returned 2 gradients, expected 3"):
+    with pytest.raises(TypeError, match=r"returned 2 gradients \(shapes \(4, 5\), \(5, 3\)\), "
+                                        r"expected 3, one per float argument: x \(4, 5\), "
+                                        r"w \(5, 3\), b \(3,\)"):
         check_vjp(A.affine, lambda d, x, w, b: (d @ w.T, x.T @ d), x, w, b)
     # One gradient per argument, None at the non-differentiable ones, is accepted too.
     y = np.array([1, 0, 2, 4])
@@ -195,3 +197,37 @@ def test_report_serialises_and_names_everything():
     assert x["diagnosis"][0]["key"] == "sign" and len(x["worst_index"]) == 2
     assert x["got"] == pytest.approx(-x["expected"])
     assert "Ridders confirms the value expected" in x["trust"]
+
+
+@pytest.mark.parametrize(("factor", "key"), [(0.5, "half"), (2.0, "factor_2")])
+def test_a_factor_is_named_once_where_a_dimension_could_make_it_two(factor, key):
+    # x is 3x4: ½ is also "1/4 (axis 1's size) times 2", and 2 is "4 times ½"; one slip is named.
+    x = normal(3, 4)
+    result = check_vjp(lambda x: np.maximum(0, x), lambda d, x: factor * d * (x > 0), x)
+    assert [k for k, _ in result["x"].diagnosis] == [key], result.table()
+
+
+def test_the_default_dout_is_not_the_users_own_draw_from_the_same_seed():
+    # The README's idiom draws x from default_rng(0), the checker's default seed. Were dout drawn
+    # from that same stream it would equal x, and batch norm's exact dx (which vanishes for
+    # dout ∝ x) would shrink to ~1e-5 of its size, a millionth off in it below the tolerance.
+    x = np.random.default_rng(0).standard_normal((6, 4))
+    seen = []
+
+    def backward(dout, x):
+        seen.append(dout)
+        return 2 * x * dout
+
+    assert check_vjp(lambda x: x * x, backward, x).passed
+    correlation = np.corrcoef(seen[0].ravel(), x.ravel())[0, 1]
+    assert abs(correlation) < 0.9, correlation
+
+
+def test_a_gradient_for_an_integer_argument_is_flagged_not_silently_dropped():
+    x, w = np.arange(20).reshape(4, 5), normal(5, 3)  # x: integers, where floats were meant
+    result = check_vjp(lambda x, w: x @ w, lambda d, x, w: (d @ w.T, x.T @ d), x, w)
+    assert [r.name for r in result.arguments] == ["w"]
+    assert any("gradient for x (int64 array), which is not checked" in w
+               for w in result.warnings), result.warnings
+    assert "not checked" in result.table()
+

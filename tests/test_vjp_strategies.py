@@ -112,3 +112,19 @@ def test_check_layer_works_in_a_users_own_suite(tmp_path):
     assert "test_affine_wrong" in out and "LayerCase(spec=" in out
     assert "FAIL: the backward is wrong in b" in out and "sign flipped" in out
     assert "conftest" not in out
+
+
+def test_the_short_module_names_re_export_the_public_strategies_and_mistakes():
+    # Issue 11 names `autodiff.strategies`, issue 14 `autodiff.mistakes`: both import as modules.
+    import autodiff
+    import autodiff.check.mistakes
+    import autodiff.check.strategies
+    import autodiff.mistakes
+    import autodiff.strategies
+
+    for short, long in ((autodiff.strategies, autodiff.check.strategies),
+                        (autodiff.mistakes, autodiff.check.mistakes)):
+        assert short.__all__
+        for name in short.__all__:
+            assert getattr(short, name) is getattr(long, name), name
+    assert autodiff.strategies.check_layer is autodiff.check.strategies.check_layer

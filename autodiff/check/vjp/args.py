@@ -175,6 +175,19 @@ def degenerate_warnings(layout: Layout, dout: list, dout_given: bool) -> list[st
     return warnings
 
 
+def unchecked_gradients(grads, layout: Layout) -> list[str]:
+    """A warning for each non-float array the backward returned a gradient for: it is not
+    checked (``np.arange(20.)`` is floats, ``np.arange(20)`` integers)."""
+    if not isinstance(grads, (tuple, list)) or len(grads) != len(layout.values) or (
+            len(grads) == len(layout.wrt)):
+        return []
+    return [f"the backward returns a gradient for {layout.names[i]} ({value.dtype} array), which "
+            f"is not checked (only float arrays are differentiated); pass {layout.names[i]} as "
+            "floats to check it"
+            for i, (value, grad) in enumerate(zip(layout.values, grads, strict=True))
+            if i not in layout.wrt and isinstance(value, np.ndarray) and grad is not None]
+
+
 def as_gradients(grads, layout: Layout) -> tuple[list, list[str]]:
     """The backward's result as one array (float64) per differentiable argument, or ``None``
     with a note where it is missing, not numeric or misshapen. A wrong count raises TypeError."""
@@ -190,8 +203,10 @@ def as_gradients(grads, layout: Layout) -> tuple[list, list[str]]:
                         f"{', '.join(layout.names[i] for i in layout.wrt)}), got "
                         f"{type(grads).__name__}")
     if len(items) != count:
-        raise TypeError(f"backward: returned {len(items)} gradients, expected {count} (one per "
-                        f"float argument: {', '.join(layout.names[i] for i in layout.wrt)})")
+        returned = ", ".join(str(np.shape(item)) for item in items)
+        expected = ", ".join(f"{layout.names[i]} {layout.values[i].shape}" for i in layout.wrt)
+        raise TypeError(f"backward: returned {len(items)} gradients (shapes {returned}), "
+                        f"expected {count}, one per float argument: {expected}")
     arrays, notes = [], []
     for i, item in zip(layout.wrt, items, strict=True):
         name, shape = layout.names[i], layout.values[i].shape

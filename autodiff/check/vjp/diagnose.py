@@ -98,12 +98,16 @@ def few_elements(failing: np.ndarray) -> list[Diagnosis]:
                              "others agree: an index, stride or boundary mistake?")]
 
 
-def _fewest(found: list[Diagnosis], expected, got, limit: float, batch) -> list[Diagnosis]:
+def _fewest(found: list[Diagnosis], expected, got, limit: float,
+            context: Context) -> list[Diagnosis]:
     """The fewest scalar slips among ``found`` that explain ``got`` on their own (a factor 2
-    rather than "½ and N" when N = 4); ``found`` as it is when candidates are involved."""
+    rather than "½ and N" when N = 4, ½ rather than "1/4 and 2" when a dimension is 4);
+    ``found`` as it is when candidates other than factors are involved."""
     factors = {"sign": -1.0, "factor_2": 2.0, "half": 0.5}
-    if batch:
-        factors.update({"missing_1/N": float(batch), "double_1/N": 1.0 / batch})
+    for size in context.dims.values():  # the factor candidates of ``candidates``
+        factors.update({f"factor_{size}": float(size), f"over_{size}": 1.0 / size})
+    if context.batch:
+        factors.update({"missing_1/N": float(context.batch), "double_1/N": 1.0 / context.batch})
     if got.shape != expected.shape or any(d.key not in factors for d in found):
         return found
     for size in range(1, len(found) + 1):
@@ -128,7 +132,7 @@ def diagnose_argument(got: np.ndarray, expected: np.ndarray, tolerance: np.ndarr
         got, expected = got[held], expected[held]
     found = match(expected, got, limit, batch=context.batch, candidates=extra)
     if found:
-        return _fewest(found, expected, got, limit, context.batch)
+        return _fewest(found, expected, got, limit, context)
     if failing is not None:
         found = few_elements(failing)
     return found or [unrecognised(expected, got)]
