@@ -173,11 +173,10 @@ def test_cli_rejects_bad_gradebook_options_before_grading(argv, capsys):
     assert "backprop grade: error:" in err and argv[0] in err
 
 
-def test_a_batch_prints_the_summary_and_gradescope_takes_one_submission(tmp_path, capsys):
+def test_a_batch_prints_the_summary_and_writes_a_gradescope_file_each(tmp_path, capsys):
     """The block the batch grader hands its list of reports to."""
     import argparse
 
-    from autodiff.cli import UsageError
     from autodiff.commands.grade import _gradebook
 
     args = argparse.Namespace(json=False, csv=str(tmp_path / "g.csv"), gradescope=None)
@@ -185,5 +184,58 @@ def test_a_batch_prints_the_summary_and_gradescope_takes_one_submission(tmp_path
     assert capsys.readouterr().out.startswith("Class summary: 4 submissions")
     assert len(list(csv.reader((tmp_path / "g.csv").open()))) == 5
     args.gradescope = str(tmp_path / "results.json")
-    with pytest.raises(UsageError, match="one submission at a time; got 4"):
-        _gradebook(args, CLASS, JACOBIAN_NAMES, POINTS)
+    _gradebook(args, CLASS, JACOBIAN_NAMES, POINTS)
+    assert f"4 files in {tmp_path / 'results'}/" in capsys.readouterr().out
+    written = {path.name: json.loads(path.read_text())
+               for path in (tmp_path / "results").iterdir()}
+    assert set(written) == {"alice.py.json", "bob.py.json", "carol.ipynb.json", "dave.py.json"}
+    assert written["carol.ipynb.json"]["output"] == "3 of 6 Jacobians pass."
+
+
+def test_gradescope_names_follow_the_paths_and_never_collide(tmp_path):
+    files = [str(tmp_path / "late" / "alice.ipynb"), str(tmp_path / "alice.py"),
+             str(tmp_path / "late__alice.ipynb"), str(tmp_path / "alice.ipynb")]
+    assert gradebook.gradescope_names(files) == [
+        "late__alice.ipynb.json", "alice.py.json", "late__alice.ipynb-2.json",
+        "alice.ipynb.json"]
+    assert gradebook.gradescope_folder("out/results.json") == Path("out/results")
+    assert gradebook.gradescope_folder("out/results") == Path("out/results")
+
+
+def test_the_issues_command_grades_a_folder_into_csv_and_gradescope_files(tmp_path, capsys):
+    """``backprop grade submissions/ --csv grades.csv --gradescope results.json``."""
+    submissions = tmp_path / "submissions"
+    (submissions / "late").mkdir(parents=True)
+    (submissions / "alice.py").write_text((ZOO / "correct_mean.py").read_text())
+    (submissions / "late" / "alice.py").write_text((ZOO / "mistakes_c.py").read_text())
+    grades, results = tmp_path / "grades.csv", tmp_path / "results.json"
+    assert main(["grade", str(submissions), "--csv", str(grades), "--gradescope", str(results),
+                 "--only", "J_b3", "--examples", "3", "--seed", "0", "-j", "1"]) == 1
+    assert f"2 files in {tmp_path / 'results'}/" in capsys.readouterr().out
+    assert [row[0] for row in csv.reader(grades.open())][1:] == [
+        str(submissions / "alice.py"), str(submissions / "late" / "alice.py")]
+    assert not results.exists()
+    alice = json.loads((tmp_path / "results" / "alice.py.json").read_text())
+    late = json.loads((tmp_path / "results" / "late__alice.py.json").read_text())
+    assert (alice["score"], late["score"]) == (1, 0)
+    assert late["tests"][0]["name"] == "J_b3" and late["tests"][0]["status"] == "failed"
+
+
+def test_no_submission_found_still_writes_a_gradescope_file_that_says_so(tmp_path, capsys):
+    (tmp_path / "submission").mkdir()
+    results = tmp_path / "results.json"
+    assert main(["grade", str(tmp_path / "submission"), "--gradescope", str(results)]) == 2
+    assert "no such file, folder or submission" in capsys.readouterr().err
+    document = json.loads(results.read_text())
+    assert document["score"] == 0 and len(document["tests"]) == 6
+    assert document["output"].startswith(f"No submission was found in {tmp_path / 'submission'}")
+
+
+def test_gradescope_with_one_submission_refuses_a_folder_and_several_refuse_a_file(tmp_path,
+                                                                                  capsys):
+    assert main(["grade", str(ZOO / "correct_mean.py"), "--gradescope", str(tmp_path)]) == 2
+    assert "--gradescope: cannot write" in capsys.readouterr().err
+    (tmp_path / "results").write_text("")
+    assert main(["grade", str(ZOO / "correct_mean.py"), str(ZOO / "correct_loops.py"),
+                 "--gradescope", str(tmp_path / "results.json")]) == 2
+    assert "it is a file, not a folder" in capsys.readouterr().err

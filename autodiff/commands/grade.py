@@ -43,9 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", metavar="FILE",
                         help="write a gradebook CSV: a row per submission with the points per "
                         "function, score, diagnoses and flags")
-    parser.add_argument("--gradescope", metavar="FILE",
-                        help="write Gradescope's autograder results.json (one submission), "
-                        "e.g. /autograder/results/results.json")
+    parser.add_argument("--gradescope", metavar="PATH",
+                        help="write Gradescope's autograder results.json, e.g. "
+                        "/autograder/results/results.json; several submissions: one file "
+                        "each in the folder PATH (without its .json suffix)")
     parser.add_argument("--points", metavar="POINTS",
                         help="points per function: one number for each, or NAME=POINTS,... "
                         "such as J_W3=2,J_b1=3 (default 1 each)")
@@ -88,10 +89,28 @@ def _checked_gradebook_options(args: argparse.Namespace, names) -> dict:
     except ValueError as error:
         raise UsageError(str(error)) from None
     for flag, target in (("--csv", args.csv), ("--gradescope", args.gradescope)):
-        if target is not None and (Path(target).is_dir() or not Path(target).parent.is_dir()):
+        if target is not None and not Path(target).parent.is_dir():
             raise UsageError(f"{flag}: cannot write {target!r}: expected a file in an existing "
                              "folder")
+    if args.csv is not None and Path(args.csv).is_dir():
+        raise UsageError(f"--csv: cannot write {args.csv!r}: it is a folder; expected a file")
     return points
+
+
+def _checked_gradescope_target(target: str | None, count: int) -> None:
+    """One submission (or none) goes to the file ``target``; several to a folder."""
+    from autodiff.cli import UsageError
+    from autodiff.grading.gradebook import gradescope_folder
+
+    if target is None:
+        return
+    if count <= 1 and Path(target).is_dir():
+        raise UsageError(f"--gradescope: cannot write {target!r}: it is a folder; expected a "
+                         "file (one submission)")
+    if count > 1 and gradescope_folder(target).exists() and not gradescope_folder(
+            target).is_dir():
+        raise UsageError(f"--gradescope: cannot write {count} results files into "
+                         f"{str(gradescope_folder(target))!r}: it is a file, not a folder")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,11 +125,16 @@ def run(args: argparse.Namespace) -> int:
     options = _options(args)
     points = _checked_gradebook_options(args, options.names)
     paths, unmatched = expand(args.paths)
+    _checked_gradescope_target(args.gradescope, len(paths))
+    if not paths and args.gradescope:
+        # Gradescope shows only 'results.json not found' unless there is one that says why.
+        where = ", ".join(printable(path, 200) for path in args.paths)
+        try:
+            gradebook.write_no_submission(args.gradescope, where, options.names, points)
+        except OSError as error:
+            raise UsageError(f"cannot write the gradebook: {error}") from None
     if unmatched:
         raise UsageError(f"{printable(unmatched[0])}: no such file, folder or submission")
-    if args.gradescope and len(paths) != 1:
-        raise UsageError(f"--gradescope: Gradescope grades one submission at a time; "
-                         f"got {len(paths)}")
     single = len(paths) == 1
     quiet = args.json or not sys.stderr.isatty()
     # Every submission redraws the bar: the next may be a minute away.
@@ -139,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
             print(summary_line(report))
         print(f"{len(reports)} of {len(paths)} submissions graded (seed {batch.seed}: "
               f"--seed {batch.seed} reproduces the cases); {sandbox_line(batch.sandbox)}")
-    _gradebook(args, reports, options.names, points)
+    _gradebook(args, reports, options.names, points, paths)
     if batch.interrupted:
         print("backprop grade: interrupted; the submissions above were graded", file=sys.stderr)
         return 130
@@ -148,21 +172,27 @@ def run(args: argparse.Namespace) -> int:
     return max(statuses, default=0)
 
 
-def _gradebook(args: argparse.Namespace, reports: list, names, points: dict) -> None:
-    """Write ``--csv`` and ``--gradescope`` for ``reports``; print the class summary when
-    there are several (text mode)."""
+def _gradebook(args: argparse.Namespace, reports: list, names, points: dict,
+               paths: list[str] | None = None) -> None:
+    """Write ``--csv`` and ``--gradescope`` for ``reports`` (of the run's ``paths``); print
+    the class summary when there are several (text mode). Gradescope's file is PATH for one
+    submission, one file per submission in a folder for several."""
     from autodiff.cli import UsageError
     from autodiff.grading import gradebook, summary
+    from autodiff.grading.report import printable
 
+    paths = [report.path for report in reports] if paths is None else paths
     if len(reports) > 1 and not args.json:
         print(summary.to_text(reports))
     try:
         if args.csv:
             gradebook.write_csv(args.csv, reports, names, points)
-        if args.gradescope:
-            if len(reports) != 1:
-                raise UsageError(f"--gradescope: Gradescope grades one submission at a time; "
-                                 f"got {len(reports)}")
+        if args.gradescope and len(paths) == 1 and reports:
             gradebook.write_gradescope(args.gradescope, reports[0], names, points)
+        elif args.gradescope and len(paths) > 1:
+            folder = gradebook.write_gradescope_folder(
+                gradebook.gradescope_folder(args.gradescope), reports, names, points, paths)
+            print(f"Gradescope results: {len(reports)} files in {printable(str(folder))}/, "
+                  "one per submission", file=sys.stderr if args.json else sys.stdout)
     except OSError as error:
         raise UsageError(f"cannot write the gradebook: {error}") from None

@@ -13,7 +13,9 @@ function, ``parse_points``). A function scores its points when it passes, 0 othe
 * Gradescope (its autograder specification, ``/autograder/results/results.json``): the total
   ``score``, ``execution_time``, an ``output`` for the whole submission, and a ``tests`` entry
   per function with ``name``, ``score``, ``max_score``, ``status`` (``passed``/``failed``),
-  ``output`` (the failure, its diagnoses and the reproduction) and ``visibility``.
+  ``output`` (the failure, its diagnoses and the reproduction) and ``visibility``. Several
+  submissions give one such file each, in a folder (``write_gradescope_folder``); none found
+  gives a file with score 0 that says so (``write_no_submission``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import re
 from pathlib import Path
 
@@ -176,6 +179,65 @@ def gradescope_results(report: GradeReport, names, points: dict[str, float],
             "output_format": "text", "visibility": visibility, "tests": tests}
 
 
+def no_submission_results(where: str, names, points: dict[str, float],
+                          visibility: str = "visible") -> dict:
+    """Gradescope's ``results.json`` when no submission was found at ``where``: score 0, and
+    an ``output`` that says so (Gradescope shows only 'results.json not found' otherwise)."""
+    output = f"No submission was found in {where}: expected a .py file or a .ipynb notebook."
+    tests = [{"name": name, "score": 0, "max_score": _number(points[name]), "status": "failed",
+              "output": "not graded: no submission was found", "output_format": "text",
+              "visibility": visibility} for name in names]
+    return {"score": 0, "execution_time": 0.0, "output": output, "output_format": "text",
+            "visibility": visibility, "tests": tests}
+
+
+def _write_json(path: str | Path, document: dict) -> None:
+    Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
 def write_gradescope(path: str | Path, report: GradeReport, names, points) -> None:
-    Path(path).write_text(json.dumps(gradescope_results(report, names, points), indent=2)
-                          + "\n", encoding="utf-8")
+    _write_json(path, gradescope_results(report, names, points))
+
+
+def write_no_submission(path: str | Path, where: str, names, points) -> None:
+    _write_json(path, no_submission_results(where, names, points))
+
+
+def gradescope_folder(path: str | Path) -> Path:
+    """Where ``--gradescope PATH`` puts one results file per submission of a batch: PATH
+    without its ``.json`` suffix (``results.json`` -> ``results/``), else PATH itself."""
+    path = Path(path)
+    return path.with_suffix("") if path.suffix == ".json" else path
+
+
+def gradescope_names(files: list[str]) -> list[str]:
+    """A results file name per submission: its path relative to the submissions' common
+    folder, separators replaced (``late/alice.ipynb`` -> ``late__alice.ipynb.json``), each
+    name distinct (a ``-2``, ``-3`` … before ``.json`` where two would be the same)."""
+    absolute = [Path(file).resolve() for file in files]
+    root = Path(os.path.commonpath([str(path.parent) for path in absolute])) if files else None
+    names, taken = [], set()
+    for path in absolute:
+        stem = "__".join(path.relative_to(root).parts)
+        stem = _CONTROL.sub("_", stem)[:200]  # a file name the file system takes
+        name, count = f"{stem}.json", 1
+        while name in taken:
+            count += 1
+            name = f"{stem}-{count}.json"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def write_gradescope_folder(folder: str | Path, reports: list[GradeReport], names,
+                            points, files: list[str] | None = None) -> Path:
+    """One Gradescope ``results.json`` per report in ``folder`` (made if missing), named by
+    ``gradescope_names`` of ``files`` (all the run's submissions, so that a name does not
+    depend on which were graded; default: the reports' files); returns the folder."""
+    folder = Path(folder)
+    folder.mkdir(exist_ok=True)
+    files = [report.path for report in reports] if files is None else files
+    by_file = dict(zip(files, gradescope_names(files), strict=True))
+    for report in reports:
+        write_gradescope(folder / by_file[report.path], report, names, points)
+    return folder
