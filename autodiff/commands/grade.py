@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     finally:
         bar.close()
-    if not batch.sandbox["full"]:
+    if batch.sandbox is not None and not batch.sandbox["full"]:
         print(f"warning: {sandbox_line(batch.sandbox)}", file=sys.stderr)
     reports = batch.reports
     if args.json:

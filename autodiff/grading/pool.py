@@ -10,11 +10,14 @@ sandbox) and returns the reports finished so far, with ``interrupted`` set.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -32,8 +35,51 @@ class Batch:
 
     reports: list[GradeReport]
     seed: int
-    sandbox: dict
+    sandbox: dict | None  # None when interrupted before the isolation was probed
     interrupted: bool = False
+
+
+class Interrupts:
+    """Ctrl-C, recorded as well as raised. CPython ignores an exception raised inside a
+    ``gc.callbacks`` hook (hypothesis registers one), so a KeyboardInterrupt raised there is
+    lost; the flag is not, and ``check`` between the phases of a run raises it again. Once the
+    run is stopping, a further Ctrl-C is only recorded, so that the clean-up completes."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.stopping = False
+
+    def handler(self, signum, frame) -> None:
+        self.seen = True
+        if not self.stopping:
+            raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.seen and not self.stopping:
+            raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _interrupts() -> Iterator[Interrupts]:
+    """An ``Interrupts`` whose handler is SIGINT's for the block (the main thread only: a
+    handler cannot be set elsewhere, and there the default one stays)."""
+    interrupts = Interrupts()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupts
+        return
+    previous, hook = signal.signal(signal.SIGINT, interrupts.handler), sys.unraisablehook
+
+    def unraisable(info) -> None:
+        # Ours, lost in a gc callback: recorded (the flag), not printed as a traceback.
+        if not (interrupts.seen and isinstance(info.exc_value, KeyboardInterrupt)):
+            hook(info)
+
+    sys.unraisablehook = unraisable
+    try:
+        yield interrupts
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = hook
 
 
 def expand(arguments) -> tuple[list[str], list[str]]:
@@ -60,24 +106,37 @@ def expand(arguments) -> tuple[list[str], list[str]]:
 
 def grade_many(paths: list[str], options: Options, *, jobs: int = 1,
                progress: Callable[[GradeReport], None] | None = None) -> Batch:
-    """Grade every file of ``paths``; ``progress`` is called with each report as it is done."""
+    """Grade every file of ``paths``; ``progress`` is called with each report as it is done.
+    Ctrl-C at any moment (drawing the cases, starting the workers, grading) ends the run with
+    ``interrupted`` set and the reports finished so far."""
     options = options.with_seed()
-    if jobs <= 1 or len(paths) <= 1:
-        return _in_process(paths, options, progress)
-    return _in_workers(paths, options, jobs, progress)
+    batch = Batch([], options.seed, None)
+    with _interrupts() as interrupts:
+        try:
+            if jobs <= 1 or len(paths) <= 1:
+                _in_process(batch, paths, options, progress, interrupts)
+            else:
+                _in_workers(batch, paths, options, jobs, progress, interrupts)
+            interrupts.check()
+        except KeyboardInterrupt:
+            interrupts.stopping = True
+            batch.interrupted = True
+        # An interrupt lost at the very end (in a gc callback) still ends the run as one.
+        batch.interrupted = batch.interrupted or interrupts.seen
+    return batch
 
 
-def _in_process(paths, options, progress) -> Batch:
+def _in_process(batch, paths, options, progress, interrupts) -> None:
     with Session(options) as session:
-        batch = Batch([], options.seed, session.isolation.to_json())
+        batch.sandbox = session.isolation.to_json()
         try:
             for path in paths:
+                interrupts.check()
                 batch.reports.append(session.grade(path))
                 if progress is not None:
                     progress(batch.reports[-1])
-        except KeyboardInterrupt:
-            batch.interrupted = True
-    return batch
+        finally:
+            interrupts.stopping = True  # closing the session's zygote is not interrupted
 
 
 def _worker(connection, options, book, isolation, parent: int) -> None:
@@ -102,16 +161,18 @@ def _worker(connection, options, book, isolation, parent: int) -> None:
             connection.send(report)
 
 
-def _in_workers(paths, options, jobs, progress) -> Batch:
+def _in_workers(batch, paths, options, jobs, progress, interrupts) -> None:
     from autodiff.grading.casebook import CaseBook
     from autodiff.grading.confinement.isolation import strongest
     from autodiff.grading.confinement.zygote_client import Zygote
 
     with Zygote(options.limits) as zygote:
         isolation = strongest(zygote, options.allow_weak)
+    batch.sandbox = isolation.to_json()
+    interrupts.check()
     book = CaseBook(options.seed, options.examples).warm()
+    interrupts.check()  # after drawing the cases
     context = multiprocessing.get_context("spawn")
-    batch = Batch([], options.seed, isolation.to_json())
     done: dict[int, GradeReport] = {}
     queue = list(enumerate(paths))
     workers: dict = {}  # connection -> (process, index of the file it grades or None)
@@ -121,7 +182,13 @@ def _in_workers(paths, options, jobs, progress) -> Batch:
         ours, theirs = context.Pipe()
         process = context.Process(target=_worker, daemon=True,
                                   args=(theirs, options, book, isolation, os.getpid()))
-        process.start()
+        # The worker starts with Ctrl-C blocked (the mask is inherited): the parent decides
+        # when to stop, also while the worker is still importing; ours waits until started.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         started.append(process)
         theirs.close()
         workers[ours] = (process, None)
@@ -144,12 +211,15 @@ def _in_workers(paths, options, jobs, progress) -> Batch:
     try:
         for _ in range(min(jobs, len(paths))):
             start()
+            interrupts.check()
         for connection in list(workers):
             dispatch(connection)
         while workers:
+            interrupts.check()
             sentinels = {process.sentinel: connection
                          for connection, (process, _) in workers.items()}
-            for ready in wait([*workers, *sentinels]):
+            # A timeout, so that an interrupt lost in a gc callback is seen within it.
+            for ready in wait([*workers, *sentinels], timeout=0.25):
                 connection = sentinels.get(ready, ready)
                 if connection not in workers:
                     continue
@@ -171,11 +241,12 @@ def _in_workers(paths, options, jobs, progress) -> Batch:
                 finish(index, report)
                 dispatch(connection)
     except KeyboardInterrupt:
+        interrupts.stopping = True
         batch.interrupted = True
-        for process, _ in workers.values():
+        for process in started:
             process.terminate()
     finally:
+        interrupts.stopping = True  # the clean-up below is not interrupted
+        batch.reports = [done[index] for index in sorted(done)]
         for process in started:
             process.join(timeout=5)
-    batch.reports = [done[index] for index in sorted(done)]
-    return batch
