@@ -68,6 +68,69 @@ def test_parallel_workers_give_the_verdicts_of_one_at_a_time(tmp_path):
     assert "SyntaxError" in parallel.reports[-1].load_error
 
 
+def test_a_worker_that_cannot_be_sent_to_is_replaced_and_its_file_graded(tmp_path,
+                                                                         monkeypatch):
+    """The first send to a worker fails as it does when the worker was killed while it
+    started (BrokenPipeError): the worker is replaced, the file goes back to the queue once,
+    and every file is graded as before. Twice for the same file: it is a row, not graded."""
+    from multiprocessing.connection import Connection
+
+    send, failures = Connection.send, []
+
+    def failing(self, obj):
+        if isinstance(obj, str) and len(failures) < limit:
+            failures.append(obj)
+            raise BrokenPipeError(32, "Broken pipe")
+        return send(self, obj)
+
+    monkeypatch.setattr(Connection, "send", failing)
+    paths = [str(ZOO / "correct_mean.py"), str(ZOO / "correct_loops.py")]
+    options = Options(examples=2, seed=3, names=("J_b3",))
+    limit = 1
+    batch = grade_many(paths, options, jobs=2)
+    assert failures == paths[:1] and not batch.interrupted
+    assert [(r.path, r.passed) for r in batch.reports] == [(paths[0], True), (paths[1], True)]
+    limit, failures[:] = 2, []
+    batch = grade_many(paths[:2], options, jobs=2)
+    first = batch.reports[0]
+    assert failures == paths[:1] * 2 and [r.path for r in batch.reports] == paths
+    assert first.load_error.startswith("not graded: the grader's worker process ended")
+    assert batch.reports[1].passed
+
+
+def test_a_worker_killed_while_it_grades_is_a_row_and_the_run_goes_on(tmp_path):
+    """SIGKILL to a worker whose sandbox is loading a submission that never finishes: that
+    file is a row ('the grader's worker process ended'), the others are graded."""
+    import threading
+
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text("while True:\n    pass\n")
+    paths = [str(tmp_path / "a.py"), str(tmp_path / "b.py"), str(ZOO / "correct_mean.py")]
+    killed = []
+
+    def kill_a_grading_worker():
+        while not killed:
+            for pid in _descendants(os.getpid()):
+                if "spawn_main" in _cmdline(pid) and len(_descendants(pid)) >= 2:
+                    os.kill(pid, signal.SIGKILL)  # its zygote and a sandbox run: it grades
+                    killed.append(pid)
+                    return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=kill_a_grading_worker, daemon=True)
+    thread.start()
+    batch = grade_many(paths, Options(examples=2, seed=3, names=("J_b3",),
+                                      total_timeout=8.0), jobs=2)
+    killed.append(None)  # stops the thread if it found nothing
+    thread.join()
+    assert killed[0] is not None and [r.path for r in batch.reports] == paths
+    errors = [r.load_error or "" for r in batch.reports]
+    assert sum(error.startswith("not graded: the grader's worker process ended (exit status "
+                                "-9)") for error in errors) == 1, errors
+    assert sum("did not finish within 8 s" in error for error in errors) == 1, errors
+    assert batch.reports[2].passed
+
+
 def _descendants(pid: int) -> set[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():

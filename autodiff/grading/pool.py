@@ -176,32 +176,76 @@ def _in_workers(batch, paths, options, jobs, progress, interrupts) -> None:
     done: dict[int, GradeReport] = {}
     queue = list(enumerate(paths))
     workers: dict = {}  # connection -> (process, index of the file it grades or None)
+    unsent: dict = {}  # index of a file -> how often sending it failed
     started = []
 
-    def start() -> None:
-        ours, theirs = context.Pipe()
-        process = context.Process(target=_worker, daemon=True,
-                                  args=(theirs, options, book, isolation, os.getpid()))
-        # The worker starts with Ctrl-C blocked (the mask is inherited): the parent decides
-        # when to stop, also while the worker is still importing; ours waits until started.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            process.start()
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        started.append(process)
-        theirs.close()
-        workers[ours] = (process, None)
+    def start():
+        """A new worker's connection; None when three tries to start one failed (a worker
+        killed while it reads its start-up data fails ``process.start``)."""
+        for _ in range(3):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_worker, daemon=True,
+                                      args=(theirs, options, book, isolation, os.getpid()))
+            # The worker starts with Ctrl-C blocked (the mask is inherited): the parent
+            # decides when to stop, also while the worker is still importing; ours waits
+            # until it started.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                process.start()
+            except OSError:
+                ours.close()
+                continue
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                theirs.close()
+            started.append(process)
+            workers[ours] = (process, None)
+            return ours
+        return None
 
     def dispatch(connection) -> None:
-        process, _ = workers[connection]
-        if queue:
-            index, path = queue.pop(0)
-            connection.send(path)
-            workers[connection] = (process, index)
-        else:
-            connection.send(None)
-            workers.pop(connection)
+        """Send the worker of ``connection`` the next file (or None: stop). A worker that
+        cannot be sent to has ended (killed while it started, say): it is replaced, and the
+        file goes back to the queue, once; a second time it is a row of the results."""
+        while connection is not None:
+            process, _ = workers[connection]
+            index, path = queue.pop(0) if queue else (None, None)
+            try:
+                connection.send(path)
+            except OSError:  # BrokenPipeError and the like: the worker is gone
+                row = None
+                if index is not None:
+                    unsent[index] = unsent.get(index, 0) + 1
+                    if unsent[index] < 2:
+                        queue.insert(0, (index, path))
+                    else:
+                        row = index
+                connection = lost(connection, row)
+                continue
+            if index is None:
+                workers.pop(connection)
+            else:
+                workers[connection] = (process, index)
+            connection = None
+
+    def lost(connection, index):
+        """Forget the ended worker of ``connection``; the file it had (``index``) is a row.
+        Returns the connection of its replacement when files are left, else None."""
+        process, _ = workers.pop(connection)
+        process.terminate()  # if it is not quite gone yet
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        connection.close()
+        if index is not None:
+            not_graded(index, f"the grader's worker process ended (exit status "
+                              f"{process.exitcode})")
+        return start() if queue else None
+
+    def not_graded(index: int, why: str) -> None:
+        finish(index, GradeReport(paths[index], [], 0.0, options.examples, seed=options.seed,
+                                  sandbox=batch.sandbox, load_error=f"not graded: {why}"))
 
     def finish(index: int, report: GradeReport) -> None:
         done[index] = report
@@ -227,19 +271,14 @@ def _in_workers(batch, paths, options, jobs, progress, interrupts) -> None:
                 try:
                     report = connection.recv()
                 except (EOFError, OSError):
-                    process.join()
-                    workers.pop(connection)
-                    if index is not None:
-                        finish(index, GradeReport(
-                            paths[index], [], 0.0, options.examples, seed=options.seed,
-                            sandbox=batch.sandbox, load_error="not graded: the grader's worker "
-                            f"process ended (exit status {process.exitcode})"))
-                    if queue:
-                        start()
-                        dispatch(list(workers)[-1])
+                    replacement = lost(connection, index)
+                    if replacement is not None:
+                        dispatch(replacement)
                     continue
                 finish(index, report)
                 dispatch(connection)
+        while queue:  # no worker could be started for these
+            not_graded(queue.pop(0)[0], "no worker process of the grader could be started")
     except KeyboardInterrupt:
         interrupts.stopping = True
         batch.interrupted = True
