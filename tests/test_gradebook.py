@@ -4,6 +4,7 @@ hand-made reports (quick, every field checked) and once end to end through the C
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -132,8 +133,28 @@ def test_class_summary_counts_passes_mistakes_and_load_failures():
     assert data["did_not_load"] == [{"file": "dave.py", "reason": CLASS[3].load_error}]
     text = summary.to_text(CLASS)
     assert "4 submissions, 3 graded, 1 did not load; 1 of 3 pass every function" in text
-    assert "     2  sign flipped  (J_b3 ×2)" in text
+    assert "     2 submissions: sign flipped  (J_b3 ×2)" in text
+    assert "     1 submission: half the right value  (J_W1 ×1)" in text
     assert "dave.py: SyntaxError" in text and "\x1b" not in text
+
+
+@pytest.fixture(scope="module")
+def wrong_d_sigma_reports():
+    """Two real gradings of a submission whose own d_sigma is wrong (J_W3 and J_b1 use it)."""
+    from autodiff.grading.session import Options, Session
+
+    with Session(Options(examples=3, seed=0, names=("J_W3", "J_b1"))) as session:
+        report = session.grade(ZOO / "diagnoses" / "helper_d_sigma.py")
+    return [report, dataclasses.replace(report, path="other.py")]
+
+
+def test_the_summary_counts_submissions_not_functions(wrong_d_sigma_reports):
+    """Two students with a wrong d_sigma are two, however many functions show it."""
+    item = next(item for item in summary.summarise(wrong_d_sigma_reports)["diagnoses"]
+                if item["key"] == "wrong_d_sigma")
+    assert item["count"] == 2 and item["functions"] == {"J_W3": 2, "J_b1": 2}
+    assert ("     2 submissions: their own d_sigma is wrong  (J_W3 ×2, J_b1 ×2)"
+            in summary.to_text(wrong_d_sigma_reports))
 
 
 def test_summary_speaks_of_a_wrong_helper_in_general():

@@ -2,8 +2,9 @@
 
 Built from a list of ``GradeReport``s. ``summarise`` gives the JSON-ready dict, ``to_text``
 the lines printed at the end of a batch grading. Diagnoses are counted by key, once per
-function that has it; the text shown for a key is its most common one, or a general one for
-keys whose text is particular to one submission (a helper's values, a ratio). Text that came
+submission that has it (in any number of functions, each named with its own count); the
+text shown for a key is its most common one, or a general one for keys whose text is
+particular to one submission (a helper's values, a ratio). Text that came
 from a submission (load errors, file names) is escaped before it reaches a terminal.
 """
 
@@ -35,22 +36,26 @@ def _escaped(text: str, limit: int = 200) -> str:
 def summarise(reports: list[GradeReport], top: int = TOP) -> dict:
     """``{"submissions", "graded", "passed_all", "functions": {name: {"passed", "graded"}},
     "diagnoses": [{"key", "text", "count", "functions": {name: count}}], "did_not_load":
-    [{"file", "reason"}]}``; the diagnoses most common first, ``top`` of them."""
+    [{"file", "reason"}]}``; the diagnoses most common first, ``top`` of them: ``count`` is the
+    number of submissions with that diagnosis, ``functions`` in how many of them each
+    function has it."""
     loaded = [report for report in reports if report.load_error is None]
     functions: dict[str, dict[str, int]] = {}
     counts: Counter = Counter()
     where: dict[str, Counter] = defaultdict(Counter)
     texts: dict[str, Counter] = defaultdict(Counter)
     for report in loaded:
+        keys: set[str] = set()
         for result in report.functions:
             tally = functions.setdefault(result.name, {"passed": 0, "graded": 0})
             tally["graded"] += 1
             tally["passed"] += result.passed
             for key in dict(result.diagnosis):
-                counts[key] += 1
+                keys.add(key)
                 where[key][result.name] += 1
             for key, text in result.diagnosis:
                 texts[key][text] += 1
+        counts.update(keys)  # a teacher counts students: once per submission
     diagnoses = [{"key": key, "text": GENERAL.get(key) or texts[key].most_common(1)[0][0],
                   "count": count, "functions": dict(where[key].most_common())}
                  for key, count in counts.most_common(top)]
@@ -76,10 +81,11 @@ def to_text(reports: list[GradeReport], top: int = TOP) -> str:
     for name, tally in summary["functions"].items():
         lines.append(f"  {name.ljust(width)}  {tally['passed']:>4} of {tally['graded']} pass")
     if summary["diagnoses"]:
-        lines.append("Most common mistakes (what to re-teach):")
+        lines.append("Most common mistakes (what to re-teach), in how many submissions:")
         for item in summary["diagnoses"]:
             spread = ", ".join(f"{name} ×{count}" for name, count in item["functions"].items())
-            lines.append(f"  {item['count']:>4}  {item['text']}  ({spread})")
+            noun = "submission" if item["count"] == 1 else "submissions"
+            lines.append(f"  {item['count']:>4} {noun}: {item['text']}  ({spread})")
     if summary["did_not_load"]:
         lines.append("Did not load:")
         lines += [f"  {_escaped(item['file'])}: {_escaped(item['reason'])}"
