@@ -81,6 +81,17 @@ def test_csv_rows_scores_diagnoses_and_flags():
     assert "\x1b" not in dave["diagnoses"] and "\\x1b[2J" in dave["diagnoses"]
 
 
+def test_a_failure_without_a_diagnosis_shows_its_kind_in_the_csv():
+    """A submission scoring 1/6 must not show empty diagnoses: raised, shape, not_array …"""
+    frank = _report("frank.py", {name: _result(name, kind=kind) for name, kind in zip(
+        JACOBIAN_NAMES, ["raised", "shape", "not_array", "", "nan"], strict=False)})
+    frank.functions[3] = _result("J_b2", SIGN)
+    row = dict(zip(*gradebook.csv_rows([frank], JACOBIAN_NAMES, POINTS), strict=True))
+    assert row["score"] == 1
+    assert row["diagnoses"] == ("J_W3: raised; J_b3: shape; J_W2: not_array; J_b2: sign; "
+                                "J_W1: nan")
+
+
 def test_integrity_and_nondeterminism_are_flagged():
     erin = _report("erin.py", {"J_W3": _result("J_W3", kind="integrity"),
                                "J_b1": _result("J_b1", kind="nondeterministic")})

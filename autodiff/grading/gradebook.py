@@ -4,7 +4,8 @@ Both are built from ``GradeReport``s (``grading.grader``) and a ``points`` table
 function, ``parse_points``). A function scores its points when it passes, 0 otherwise.
 
 * CSV: ``file``, one column per function (the points it earned), ``score``, ``max_score``,
-  ``diagnoses`` (``J_b3: sign, missing_1/N; …`` — the diagnosis keys) and ``flags`` (what a
+  ``diagnoses`` (``J_b3: sign, missing_1/N; J_W2: raised …`` — the diagnosis keys, else the
+  failure's kind) and ``flags`` (what a
   teacher should look at: ``did_not_load``, a ``timeout``/``crash``/``output_limit``/
   ``protocol``/``exit``/``mutated``/``missing`` function, ``hidden`` when the worksheet's own
   case does not show the mistake). A cell that a spreadsheet would read as a formula is
@@ -94,11 +95,16 @@ def flags(report: GradeReport) -> list[str]:
 
 
 def short_diagnoses(report: GradeReport) -> str:
-    """``J_b3: sign, missing_1/N; J_W2: sigma_prime_missing`` (or why it did not load)."""
+    """``J_b3: sign, missing_1/N; J_W2: raised`` (or why it did not load): a failed function's
+    diagnosis keys, else the kind of its failure (``raised``, ``shape``, ``not_array`` …), so
+    that no failure is hidden."""
     if report.load_error is not None:
         return f"did not load: {report.load_error}"
-    return "; ".join(f"{result.name}: {', '.join(key for key, _ in result.diagnosis)}"
-                     for result in report.functions if result.diagnosis)
+    return "; ".join(
+        f"{result.name}: "
+        + (", ".join(key for key, _ in result.diagnosis) or (
+            result.failure.kind if result.failure is not None else "failed"))
+        for result in report.functions if not result.passed or result.diagnosis)
 
 
 def json_fields(report: GradeReport, names, points: dict[str, float]) -> dict:
