@@ -74,7 +74,7 @@ def test_csv_rows_scores_diagnoses_and_flags():
     bob = by_file["bob.py"]
     assert (bob["J_b3"], bob["J_W1"], bob["J_W3"], bob["score"]) == ("0", "0", "1", "4")
     assert bob["diagnoses"] == "J_b3: sign, missing_1/N; J_W1: half"
-    assert by_file["carol.ipynb"]["flags"] == "timeout:J_W3 hidden:J_b2"
+    assert by_file["carol.ipynb"]["flags"] == "hung:J_W3 hidden:J_b2"
     dave = by_file["dave.py"]
     assert dave["flags"] == "did_not_load" and dave["score"] == "0"
     assert dave["diagnoses"].startswith("did not load: SyntaxError")
@@ -90,6 +90,23 @@ def test_a_failure_without_a_diagnosis_shows_its_kind_in_the_csv():
     assert row["score"] == 1
     assert row["diagnoses"] == ("J_W3: raised; J_b3: shape; J_W2: not_array; J_b2: sign; "
                                 "J_W1: nan")
+
+
+def test_hanging_at_load_or_in_a_call_is_flagged_hung(tmp_path):
+    """The README promises a flag for a submission that hung; one that did not load for
+    another reason is did_not_load alone, whatever its message says."""
+    from autodiff.grading.session import Options, Session
+
+    files = {"load.py": "while True:\n    pass\n",
+             "call.py": "def J_W3(x, y):\n    while True:\n        pass\n",
+             "fake.py": "raise RuntimeError('loading the submission did not finish within 2 s')\n"}
+    for name, source in files.items():
+        (tmp_path / name).write_text(source)
+    with Session(Options(examples=2, seed=0, call_timeout=0.5, total_timeout=2.0,
+                         names=("J_W3",))) as session:
+        flagged = {name: gradebook.flags(session.grade(tmp_path / name)) for name in files}
+    assert flagged == {"load.py": ["did_not_load", "hung"], "call.py": ["hung:J_W3"],
+                       "fake.py": ["did_not_load"]}
 
 
 def test_integrity_and_nondeterminism_are_flagged():

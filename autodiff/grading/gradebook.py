@@ -6,7 +6,8 @@ function, ``parse_points``). A function scores its points when it passes, 0 othe
 * CSV: ``file``, one column per function (the points it earned), ``score``, ``max_score``,
   ``diagnoses`` (``J_b3: sign, missing_1/N; J_W2: raised …`` — the diagnosis keys, else the
   failure's kind) and ``flags`` (what a
-  teacher should look at: ``did_not_load``, a ``timeout``/``crash``/``output_limit``/
+  teacher should look at: ``did_not_load`` (with ``hung`` when loading did not finish in
+  time), a ``hung`` (a call that did not return in time)/``crash``/``output_limit``/
   ``protocol``/``exit``/``mutated``/``missing`` function, ``hidden`` when the worksheet's own
   case does not show the mistake). A cell that a spreadsheet would read as a formula is
   quoted, and control characters are escaped, since file names and messages come from
@@ -36,6 +37,8 @@ from autodiff.grading.report import reproduction
 # broke the worksheet's rules (an autodiff import, answers that change for the same input).
 FLAGGED_KINDS = ("timeout", "crash", "output_limit", "protocol", "exit", "mutated", "missing",
                  "integrity", "nondeterministic")
+# A call that did not return in time is flagged as the README says: it hung.
+FLAG_WORDS = {"timeout": "hung"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -84,11 +87,12 @@ def _number(value: float) -> int | float:
 def flags(report: GradeReport) -> list[str]:
     """What a teacher should look at in this submission, as short words."""
     if report.load_error is not None:
-        return ["did_not_load"]
+        return ["did_not_load", "hung"] if report.load_hung else ["did_not_load"]
     found = []
     for result in report.functions:
         if result.failure is not None and result.failure.kind in FLAGGED_KINDS:
-            found.append(f"{result.failure.kind}:{result.name}")
+            word = FLAG_WORDS.get(result.failure.kind, result.failure.kind)
+            found.append(f"{word}:{result.name}")
         if any("worksheet's own" in note for note in result.notes):
             found.append(f"hidden:{result.name}")
     return found

@@ -46,7 +46,8 @@ class FunctionResult:
 class GradeReport:
     """Every function's verdict, or ``load_error`` when the file could not be run at all.
 
-    ``seed`` reproduces the drawn cases (``--seed``); ``sandbox`` says which protections held.
+    ``seed`` reproduces the drawn cases (``--seed``); ``sandbox`` says which protections held;
+    ``load_hung`` that loading did not finish in time (the submission hung at load).
     """
 
     path: str
@@ -56,6 +57,7 @@ class GradeReport:
     load_error: str | None = None
     seed: int | None = None
     sandbox: dict | None = None
+    load_hung: bool = False
 
     @property
     def passed(self) -> bool:

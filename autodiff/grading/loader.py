@@ -35,6 +35,11 @@ class LoadError(Exception):
     """The file cannot be read as a submission; the message says why."""
 
 
+class LoadTimeout(LoadError):
+    """Loading the submission did not finish in time: it hung (the grader's own verdict,
+    never read from what the submission wrote)."""
+
+
 def load_submission(path: str | Path) -> list[Cell]:
     """The cells of the ``.py`` file or ``.ipynb`` notebook at ``path``, in execution order."""
     path = Path(path)

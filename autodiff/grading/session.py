@@ -20,7 +20,7 @@ from autodiff.grading.confinement.isolation import Isolation, strongest
 from autodiff.grading.confinement.sandbox import Sandbox
 from autodiff.grading.confinement.zygote_client import Limits, SandboxUnavailable, Zygote
 from autodiff.grading.grader import Grader, GradeReport
-from autodiff.grading.loader import JACOBIAN_NAMES, LoadError, load_submission
+from autodiff.grading.loader import JACOBIAN_NAMES, LoadError, LoadTimeout, load_submission
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ class Session:
                 report.functions = grader.grade(options.names, progress)
         except LoadError as error:
             report.load_error = str(error)
+            report.load_hung = isinstance(error, LoadTimeout)
         except SandboxUnavailable as error:
             report.load_error = f"the sandbox failed: {error}"
             self.zygote.close()

@@ -20,7 +20,7 @@ from autodiff.grading.confinement import protocol
 from autodiff.grading.confinement.channel import Channel, Lost
 from autodiff.grading.confinement.isolation import Isolation
 from autodiff.grading.confinement.zygote_client import SandboxUnavailable, Zygote
-from autodiff.grading.loader import Cell, LoadError, support_source
+from autodiff.grading.loader import Cell, LoadError, LoadTimeout, support_source
 
 SUPPORT_LABEL = "<worksheet support code>"
 # Outcomes after which the child had to be killed: no point trying more cases.
@@ -95,7 +95,8 @@ class Sandbox:
         except Lost as lost:
             self.close()
             message = lost.message or f"did not finish within {self.load_timeout:g} s"
-            raise LoadError(f"loading the submission {message}") from None
+            error = LoadTimeout if lost.status == "timeout" else LoadError
+            raise error(f"loading the submission {message}") from None
         except (LoadError, SandboxUnavailable, protocol.ProtocolError) as error:
             self.close()
             raise LoadError(str(error)) from None
