@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,11 @@ def test_cli_writes_csv_gradescope_and_json_points(tmp_path, capsys):
     assert {test["name"]: test["max_score"] for test in document["tests"]} == {
         "J_W1": 2, "J_b3": 1}
     assert all("reproduce:" in test["output"] for test in document["tests"])
+    # The line the text report shows: expected versus got at the worst element.
+    [worst] = [line for line in document["tests"][0]["output"].split("\n")
+               if line.startswith("at [")]
+    assert re.fullmatch(r"at \[\d+, \d+\]: expected \S+, got \S+ \(error \S+ > tolerance \S+\)",
+                        worst), worst
     capsys.readouterr()
     assert main([*argv[:10], "--json"]) == 1
     report = json.loads(capsys.readouterr().out)

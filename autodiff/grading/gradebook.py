@@ -30,7 +30,7 @@ import re
 from pathlib import Path
 
 from autodiff.grading.grader import FunctionResult, GradeReport
-from autodiff.grading.report import reproduction
+from autodiff.grading.report import reproduction, worst_line
 
 # Failure kinds a teacher should look at: the submission hung, crashed, flooded, cheated …
 # Failures a teacher should look at beyond the score: the sandbox stopped the function, or it
@@ -154,6 +154,8 @@ def _test_output(result: FunctionResult) -> str:
     lines = [result.failure.reason if result.failure is not None else "failed"]
     if result.case is not None:
         lines.append(f"case: {result.case.describe()}")
+    if worst_line(result):
+        lines.append(worst_line(result))
     lines += [f"diagnosis: {text}" for _, text in result.diagnosis]
     lines += [f"note: {note}" for note in result.notes]
     snippet = reproduction(result)

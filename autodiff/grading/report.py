@@ -104,6 +104,17 @@ def sandbox_line(sandbox: dict | None) -> str:
     return f"sandbox: WEAKER isolation, {held}; missing: {', '.join(sandbox['missing'])}"
 
 
+def worst_line(result: FunctionResult) -> str | None:
+    """``at [i, j]: expected …, got … (error … > tolerance …)`` for a failure with a worst
+    element (not a nondeterministic one: its two answers are shown otherwise)."""
+    failure = result.failure
+    if failure is None or failure.worst is None or failure.kind == "nondeterministic":
+        return None
+    worst = failure.worst
+    return (f"at {worst['index']}: expected {worst['expected']:.17g}, got {worst['got']:.17g} "
+            f"(error {worst['error']:.3g} > tolerance {worst['tolerance']:.3g})")
+
+
 def to_text(report: GradeReport) -> str:
     path = printable(report.path)
     if report.load_error is not None:
@@ -118,11 +129,8 @@ def to_text(report: GradeReport) -> str:
         lines.append(f"  {result.name}  FAIL  {printable(failure.reason)}")
         if result.case is not None:
             lines.append(f"        case: {result.case.describe()}" + _SOURCES[result.case.source])
-        if failure.worst is not None and failure.kind != "nondeterministic":
-            worst = failure.worst
-            lines.append(f"        at {worst['index']}: expected {worst['expected']:.17g}, "
-                         f"got {worst['got']:.17g} (error {worst['error']:.3g} > tolerance "
-                         f"{worst['tolerance']:.3g})")
+        if worst_line(result):
+            lines.append(f"        {worst_line(result)}")
         for _, text in result.diagnosis:
             lines.append(f"        diagnosis: {text}")
         for note in result.notes:
