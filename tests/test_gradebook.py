@@ -276,6 +276,16 @@ def test_the_issues_command_grades_a_folder_into_csv_and_gradescope_files(tmp_pa
     assert late["tests"][0]["name"] == "J_b3" and late["tests"][0]["status"] == "failed"
 
 
+def test_a_batch_json_has_the_class_summary(tmp_path, capsys):
+    assert main(["grade", str(ZOO / "correct_mean.py"), str(ZOO / "mistakes_c.py"), "--json",
+                 "--only", "J_b3", "--examples", "3", "--seed", "0", "-j", "1"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert len(document["submissions"]) == 2
+    assert document["summary"]["submissions"] == 2 and document["summary"]["passed_all"] == 1
+    assert document["summary"]["functions"] == {"J_b3": {"passed": 1, "graded": 2}}
+    assert [item["key"] for item in document["summary"]["diagnoses"]] == ["sum_all"]
+
+
 def test_no_submission_found_still_writes_a_gradescope_file_that_says_so(tmp_path, capsys):
     (tmp_path / "submission").mkdir()
     results = tmp_path / "results.json"

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from autodiff.cli import UsageError
-    from autodiff.grading import gradebook
+    from autodiff.grading import gradebook, summary
     from autodiff.grading.confinement.zygote_client import SandboxUnavailable
     from autodiff.grading.pool import expand, grade_many
     from autodiff.grading.report import printable, sandbox_line, summary_line, to_json, to_text
@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
                      for report in reports]
         print(json.dumps(documents[0] if single and documents else {
             "seed": batch.seed, "sandbox": batch.sandbox, "interrupted": batch.interrupted,
-            "submissions": documents}, indent=2))
+            "summary": summary.summarise(reports), "submissions": documents}, indent=2))
     elif single and reports:
         print(to_text(reports[0]))
     else:
