@@ -109,6 +109,29 @@ def test_each_planted_mistake_gets_its_diagnoses_and_no_other_label(sheet):
                       sheet)
 
 
+# The text a student reads, not only the key, for the chain-rule mistakes.
+TEXTS = {
+    ("chain_a.py", "J_W1"): "σ' at the wrong layer: σ'(z2) where σ'(z1) belongs",
+    ("chain_a.py", "J_W3"): "multiplies by a1 where a2 belongs",
+    ("chain_a.py", "J_b2"): "W3 used where W3ᵀ belongs on the way down",
+    ("chain_a.py", "J_b1"): "multiplied by x like the weight's gradient: ∂z1/∂b1 is 1, not x",
+    ("chain_b.py", "J_W3"): "right when every z is near 0, wrong away from it",
+    ("chain_b.py", "J_b3"): "right when every z is near 0, wrong away from it",
+}
+
+
+@pytest.mark.parametrize("sheet", ["chain_a.py", "chain_b.py"])
+def test_the_chain_rule_diagnoses_say_what_is_wrong(sheet):
+    names = tuple(name for planted, name in TEXTS if planted == sheet)
+    report = grade(ZOO / "diagnoses" / sheet, examples=EXAMPLES, seed=0, names=names)
+    texts = {result.name: [text for _, text in result.diagnosis] for result in report.functions}
+    for name in names:
+        assert any(text.startswith(TEXTS[sheet, name]) for text in texts[name]), (name, texts)
+    if sheet == "chain_b.py":  # σ' approximated: asks whether by Taylor or a difference
+        assert all(text.endswith("is σ' approximated, by a Taylor polynomial or a finite "
+                                 "difference?") for text in texts["J_W3"] + texts["J_b3"])
+
+
 @pytest.mark.parametrize("sheet", OLDER)
 def test_the_older_sheets_get_none_of_the_new_labels(sheet):
     _graded(ZOO / sheet)

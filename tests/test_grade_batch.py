@@ -131,6 +131,39 @@ def test_a_worker_killed_while_it_grades_is_a_row_and_the_run_goes_on(tmp_path):
     assert batch.reports[2].passed
 
 
+def test_cli_grades_a_small_class_with_summary_lines_and_csv_rows(tmp_path, capsys):
+    """End to end: a folder of zoo files, one broken, through ``backprop grade``."""
+    klass = tmp_path / "class"
+    klass.mkdir()
+    for name in ("correct_mean.py", "mistakes_a.py"):
+        shutil.copy(ZOO / name, klass / name)
+    for name in ("d1.py", "d2.py"):
+        shutil.copy(ZOO / "diagnoses" / "helper_d_sigma.py", klass / name)
+    (klass / "zz_broken.py").write_text("def J_W3(x, y)\n")
+    grades = tmp_path / "grades.csv"
+    assert main(["grade", str(klass), "--csv", str(grades), "--only", "J_W3", "--only", "J_b3",
+                 "--examples", "5", "--seed", "0", "-j", "2"]) == 2
+    out = capsys.readouterr().out
+    assert "5 of 5 submissions graded (seed 0" in out
+    assert ("Class summary: 5 submissions, 4 graded, 1 did not load; 1 of 4 pass every "
+            "function") in out
+    assert re.search(r"^  J_W3 +1 of 4 pass$", out, re.MULTILINE)
+    assert re.search(r"^  J_b3 +1 of 4 pass$", out, re.MULTILINE)
+    assert re.search(r"^ +2 submissions: their own d_sigma is wrong  \(J_W3 ×2, J_b3 ×2\)$",
+                     out, re.MULTILINE), out
+    assert re.search(r"^ +1 submission: sign flipped", out, re.MULTILINE)
+    assert re.search(r"^Did not load:\n  \S*zz_broken\.py: .*SyntaxError", out, re.MULTILINE)
+    rows = {Path(row[0]).name: row for row in csv.reader(grades.open())}
+    assert rows.pop("file") == ["file", "J_W3", "J_b3", "score", "max_score", "diagnoses",
+                                "flags"]
+    assert rows["correct_mean.py"][1:5] == ["1", "1", "2", "2"]
+    assert rows["d1.py"][1:5] == ["0", "0", "0", "2"]
+    assert rows["d1.py"][5] == "J_W3: wrong_d_sigma; J_b3: wrong_d_sigma"
+    assert "J_b3: sign" in rows["mistakes_a.py"][5]
+    assert rows["zz_broken.py"][5].startswith("did not load:") and (
+        rows["zz_broken.py"][6] == "did_not_load")
+
+
 def _descendants(pid: int) -> set[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
