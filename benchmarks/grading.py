@@ -1,9 +1,12 @@
 """Grading speed, side by side in one run: a class in one call versus one call per file, and
 one grading today (a git revision, ``main`` by default) versus now.
 
-    python benchmarks/grading.py [--copies 200] [--calls 6] [--repeats 3] [--jobs 2]
+    python benchmarks/grading.py [--copies 200] [--calls 6] [--repeats 3] [--jobs 2] [--mix]
 
-The class is ``--copies`` files cycling through the zoo's correct ``.py`` submissions. Each
+The class is ``--copies`` files cycling through the zoo's correct ``.py`` submissions; with
+``--mix``, through a mix of the zoo (``MIX``: the correct ones and planted mistakes, whose
+failures are diagnosed, so the figures include the shrinking and the diagnoses). A command
+succeeds with the grader's own exit statuses 0 (all pass) and 1 (a failure). Each
 repeat runs, interleaved so that a change in the machine's load hits all alike: one grading
 of one file by the baseline revision (extracted with ``git archive``, run with this
 interpreter), the same by this tree, ``--calls`` separate ``backprop grade FILE`` calls, and
@@ -30,6 +33,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORRECT = ["correct_worksheet.py", "correct_einsum.py", "correct_mean.py", "correct_loops.py"]
+# Correct and wrong, interleaved: the first is correct (the one-file rows grade it).
+MIX = ["correct_worksheet.py", "mistakes_a.py", "correct_einsum.py", "diagnoses/chain_a.py",
+       "correct_mean.py", "diagnoses/helper_d_sigma.py", "correct_loops.py", "mistakes_b.py"]
+GRADED = (0, 1)  # backprop grade's exit statuses for a grading: all pass, a failure
 
 
 def _cpu() -> float:
@@ -38,12 +45,13 @@ def _cpu() -> float:
 
 
 def timed(argv: list[str], cwd: Path) -> tuple[float, float]:
-    """``(wall s, CPU s)`` of one command run to completion in ``cwd`` (it must succeed)."""
+    """``(wall s, CPU s)`` of one command run to completion in ``cwd`` (it must grade: exit
+    0 or 1)."""
     env = dict(os.environ, PYTHONPATH=str(cwd))
     cpu, start = _cpu(), time.perf_counter()
     result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    if result.returncode != 0:
+    if result.returncode not in GRADED:
         raise SystemExit(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr[-500:]}")
     return wall, _cpu() - cpu
 
@@ -59,16 +67,19 @@ def baseline_tree(revision: str, into: Path) -> Path:
     return tree
 
 
-def run(copies: int, calls: int, repeats: int, jobs: int, revision: str) -> dict:
+def run(copies: int, calls: int, repeats: int, jobs: int, revision: str,
+        mix: bool = False) -> dict:
     grade = [sys.executable, "-m", "autodiff", "grade"]
     with tempfile.TemporaryDirectory(prefix="backprop-bench-") as scratch:
         scratch = Path(scratch)
         old = baseline_tree(revision, scratch)
         klass = scratch / "class"
         klass.mkdir()
+        sources = MIX if mix else CORRECT
         for index in range(copies):
-            name = CORRECT[index % len(CORRECT)]
-            shutil.copy(ROOT / "tests" / "submissions" / name, klass / f"{index:04d}_{name}")
+            name = sources[index % len(sources)]
+            shutil.copy(ROOT / "tests" / "submissions" / name,
+                        klass / f"{index:04d}_{Path(name).name}")
         files = sorted(klass.iterdir())
         one = files[0]
         figures: dict[str, list[tuple[float, float]]] = {
@@ -84,10 +95,10 @@ def run(copies: int, calls: int, repeats: int, jobs: int, revision: str) -> dict
             wall, cpu = timed([*grade, str(klass), "-j", str(jobs)], ROOT)
             figures["one call for the class"].append((wall / copies, cpu / copies))
             load.append(os.getloadavg()[0])
-    return summarise(figures, copies, calls, jobs, revision, load)
+    return summarise(figures, copies, calls, jobs, revision, load, mix)
 
 
-def summarise(figures, copies, calls, jobs, revision, load) -> dict:
+def summarise(figures, copies, calls, jobs, revision, load, mix=False) -> dict:
     rows = {}
     for label, samples in figures.items():
         walls, cpus = [w for w, _ in samples], [c for _, c in samples]
@@ -96,6 +107,7 @@ def summarise(figures, copies, calls, jobs, revision, load) -> dict:
     per_file, batch = rows["one call per file"], rows["one call for the class"]
     return {
         "copies": copies, "calls": calls, "jobs": jobs, "baseline": revision,
+        "class": "a mix of the zoo" if mix else "correct submissions",
         "cores": os.cpu_count(), "load_average": [round(x, 2) for x in load], "rows": rows,
         "batch_per_second": {"best": 1 / batch["wall_min"], "median": 1 / batch["wall_median"]},
         "per_file_per_second": {"best": 1 / per_file["wall_min"],
@@ -112,7 +124,8 @@ def summarise(figures, copies, calls, jobs, revision, load) -> dict:
 
 
 def table(result: dict) -> str:
-    lines = [f"{'':28} {'wall min':>10} {'wall median':>12} {'CPU median':>11}  (seconds; "
+    lines = [f"class: {result['copies']} files, {result['class']}",
+             f"{'':28} {'wall min':>10} {'wall median':>12} {'CPU median':>11}  (seconds; "
              "per submission for the class and per-file rows)"]
     for label, row in result["rows"].items():
         lines.append(f"{label:28} {row['wall_min']:10.3f} {row['wall_median']:12.3f} "
@@ -141,9 +154,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--baseline", default="main", help="git revision of 'today'")
+    parser.add_argument("--mix", action="store_true",
+                        help="a class mixing correct and wrong submissions of the zoo")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = run(args.copies, args.calls, args.repeats, args.jobs, args.baseline)
+    for flag in ("copies", "calls", "repeats", "jobs"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag}: expected at least 1, got {getattr(args, flag)}")
+    if args.calls > args.copies:
+        parser.error(f"--calls: expected at most --copies ({args.copies}), got {args.calls}")
+    result = run(args.copies, args.calls, args.repeats, args.jobs, args.baseline, args.mix)
     print(json.dumps(result, indent=2) if args.json else table(result))
 
 

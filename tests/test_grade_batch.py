@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from autodiff.cli import main
 from autodiff.grading.casebook import CaseBook
@@ -329,3 +330,22 @@ def test_a_table_of_answers_recorded_against_one_seed_fails_under_a_fresh_one(tm
         report = fresh.grade(path)
     assert report.seed != options.seed and not report.passed
     assert {r.failure.kind for r in report.functions} == {"value"}
+
+
+def test_the_grading_benchmark_takes_the_graders_exit_statuses_and_a_mix_of_the_zoo():
+    """benchmarks/grading.py times commands that grade: 0 and 1 are gradings (a mix of the zoo
+    has failures), anything else stops it; the mix's files exist and start with a correct
+    one (the one-file rows grade the first)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_grading",
+                                                  ROOT / "benchmarks" / "grading.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    for status in (0, 1):
+        wall, cpu = bench.timed([sys.executable, "-c", f"raise SystemExit({status})"], ROOT)
+        assert wall > 0 and cpu >= 0
+    with pytest.raises(SystemExit, match=r"failed \(3\)"):
+        bench.timed([sys.executable, "-c", "raise SystemExit(3)"], ROOT)
+    assert all((ZOO / name).is_file() for name in bench.MIX)
+    assert bench.MIX[0] in bench.CORRECT and set(bench.MIX) - set(bench.CORRECT)
