@@ -133,3 +133,22 @@ def test_cli_json_and_table(capsys):
     # --check cannot pass on a run that measured no seed baseline.
     assert main(["bench", *common, "--engines", "numpy", "--check"]) == 1
     assert "not measured" in capsys.readouterr().err
+
+
+
+def test_check_help_names_the_targets_it_checks(capsys):
+    from autodiff.training.bench import (
+        COST_TARGET,
+        ENSEMBLE_TARGET,
+        ENSEMBLE_TARGET_K,
+        SPEED_TARGETS,
+    )
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["bench", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps the help's lines
+    expected = [f"numpy {SPEED_TARGETS['numpy/cpu']:g}×", f"jax {SPEED_TARGETS['jax/cpu']:g}×",
+                f"K={ENSEMBLE_TARGET_K} {ENSEMBLE_TARGET:g}×", f"below cost {COST_TARGET:g}",
+                "on minima"]
+    assert all(part in text for part in expected), (expected, text)
+    assert "issue" not in text.lower()  # the help once sent users to "the issue's targets"

@@ -9,7 +9,7 @@ import pytest
 from autodiff.check import sweep
 from autodiff.check.cases import NetworkCase
 from autodiff.check.mistakes import get_mistake
-from autodiff.cli import main
+from autodiff.cli import build_parser, main
 
 
 def run(capsys, *argv):
@@ -105,6 +105,10 @@ def test_no_oracle_skips_the_third_opinion(capsys):
         (["--plant", "nope"], "argument --plant: invalid choice"),
         (["--random", "1000000000000"], "argument --random: expected at most 100,000,000"),
         (["--probes", "0"], "argument --probes: expected a positive integer"),
+        # a million directions once ran for minutes before anything was printed
+        (["--probes", "1000000"], "argument --probes: expected at most 4,096"),
+        (["--random", "100,000,001"], "argument --random: expected at most 100,000,000"),
+        (["--random", "5,0"], "argument --random: expected a positive integer, got '5,0'"),
     ],
 )
 def test_bad_usage_exits_two_with_one_line(capsys, argv, message):
@@ -115,6 +119,12 @@ def test_bad_usage_exits_two_with_one_line(capsys, argv, message):
     assert status == 2
     assert message in err
     assert "Traceback" not in err
+
+
+def test_counts_are_read_as_the_help_writes_them():
+    args = build_parser().parse_args(["check", "--random", "100,000,000", "--probes", "1,024"])
+    assert (args.random, args.probes) == (100_000_000, 1024)
+    assert build_parser().parse_args(["check", "--random", "1_000"]).random == 1000
 
 
 class Stop(Exception):
@@ -138,6 +148,21 @@ def test_random_cases_are_drawn_as_they_are_checked(monkeypatch):
         sweep.run_sweep(100_000, naive_sample=0, chunk=8, manual_for=lambda act: stop)
     # One activation's chunk filled; the other holds fewer than a chunk.
     assert 8 <= len(drawn) < 16
+
+
+def test_ctrl_c_in_a_sweep_says_how_far_it_got(capsys, monkeypatch):
+    real_check_one, calls = sweep.check_one, []
+
+    def interrupt_at_the_fifth(*args, **kwargs):  # Ctrl-C while checking network 5
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real_check_one(*args, **kwargs)
+
+    monkeypatch.setattr(sweep, "check_one", interrupt_at_the_fifth)
+    status, out, err = run(capsys, "--random", "1,000", "--naive-sample", "0")
+    assert status == 130 and out == ""
+    assert "backprop check: interrupted after 4 of 1,000 networks (0 failed)" in err
 
 
 def test_the_sweep_shows_progress_on_a_terminal(capsys, monkeypatch):
@@ -165,8 +190,6 @@ def test_an_absurd_sweep_is_refused_by_the_library_too(n):
 
 def test_every_option_is_described_in_the_help():
     # Issue 13, item 12: `check --dtype` had no description.
-    from autodiff.cli import build_parser
-
     parser = build_parser()
     check = next(action for action in parser._actions if action.dest == "command").choices[
         "check"]

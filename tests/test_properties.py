@@ -212,6 +212,10 @@ def test_network_cases_can_fix_or_bound_the_depth(two, deep, shallow):
     ({"min_depth": 4, "max_depth": 3}, r"max_depth: expected an integer >= 4, got 3"),
     ({"depth": 2, "min_depth": 3}, r"depth: expected at least min_depth=3, got 2"),
     ({"max_batch": 0}, r"max_batch: expected an integer >= 1, got 0"),
+    # once accepted, to fail later inside a test as an unknown activation
+    ({"activation": "relu"}, r"activation: expected one of logistic, tanh or a strategy, "
+                             r"got 'relu'"),
+    ({"dtype": "float16"}, r"dtype: expected one of float64, float32 or a strategy"),
 ])
 def test_network_cases_names_a_bad_argument(options, message):
     with pytest.raises(ValueError, match=message):

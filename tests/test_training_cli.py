@@ -100,6 +100,37 @@ def test_output_without_a_suffix_or_as_a_folder_is_written_where_reported(tmp_pa
     assert "--output: cannot write a 'txt' picture" in capsys.readouterr().err
 
 
+def test_a_missing_folder_is_named_as_a_folder(tmp_path, capsys):
+    missing = str(tmp_path / "nosuchdir") + "/"
+    assert exit_status(["train", "--iterations", "10", "--output", missing]) == 2
+    err = capsys.readouterr().err
+    assert f"--output: the folder {missing!r} does not exist" in err and ".png" not in err
+
+
+def test_iterations_are_read_as_the_help_writes_them():
+    from autodiff.cli import build_parser
+
+    assert build_parser().parse_args(["train", "--iterations", "50,000"]).iterations == 50_000
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--iterations", "5,0"])
+
+
+@pytest.mark.parametrize("engine", ["numpy", "seed"])
+def test_a_network_saturated_by_huge_steps_is_named(tmp_path, capsys, engine):
+    # float64 keeps the cost finite at noise 1e300 (weights ~1e298, every unit saturated): it
+    # once printed a final cost and nothing else.
+    common = ["train", "--engine", engine, "--iterations", "50", "--json",
+              "--output", str(tmp_path / "x.png")]
+    assert main([*common, "--noise", "1e300"]) == 0
+    captured = capsys.readouterr()
+    assert "every unit of layer 1 is saturated" in captured.err and "noise 1e+300" in captured.err
+    assert json.loads(captured.out)["saturated_layer"] == 1
+    assert main(common) == 0  # the worksheet's steps: nothing to warn about
+    captured = capsys.readouterr()
+    assert "saturated" not in captured.err
+    assert json.loads(captured.out)["saturated_layer"] is None
+
+
 def test_a_huge_noise_is_named_and_no_raw_warning_escapes(tmp_path, capsys):
     import warnings
 

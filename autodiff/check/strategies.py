@@ -101,6 +101,11 @@ def network_cases(
             return default
         return value if isinstance(value, st.SearchStrategy) else st.just(value)
 
+    for name, value, known in (("activation", activation, ACTIVATION_NAMES),
+                               ("dtype", dtype, DTYPE_NAMES)):
+        if not (value is None or isinstance(value, st.SearchStrategy) or value in known):
+            raise ValueError(f"{name}: expected one of {', '.join(known)} or a strategy, "
+                             f"got {value!r}")
     if depth is not None:
         _at_least(depth, 1, "depth")
         if sizes is None and depth < min_depth:

@@ -178,6 +178,18 @@ def _chunks(cases: Iterator[NetworkCase], chunk: int) -> Iterator[tuple[str, lis
         yield act, pending[act]
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a sweep: how far it got (``checked`` of ``n`` networks, ``failed``)."""
+
+    def __init__(self, checked: int, n: int, failed: int):
+        super().__init__(checked, n, failed)
+        self.checked, self.n, self.failed = checked, n, failed
+
+    def __str__(self) -> str:
+        return (f"interrupted after {self.checked:,} of {self.n:,} networks "
+                f"({self.failed:,} failed)")
+
+
 def run_sweep(n: int, seed: int = 0, dtype: str = "float64", activation: str | None = None,
               manual_for: Callable[[str], Callable] | None = None, naive_sample: int = 3,
               chunk: int = 128, progress: bool = False,
@@ -209,23 +221,29 @@ def run_sweep(n: int, seed: int = 0, dtype: str = "float64", activation: str | N
     manuals: dict[str, Callable] = {}
     bar = tqdm(total=n, unit="net", disable=not progress, leave=False, dynamic_ncols=True)
     start = time.perf_counter()
-    for act, part in _chunks(random_cases(n, seed, activation, dtype), chunk):
-        if act not in manuals:
-            manuals[act] = manual_for(act)
-        manual = manuals[act]
-        built = [case.build() for case in part]
-        jax_grads = buckets.grads_many(built, act, dtype, chunk=chunk)
-        for case, (params, x, y), jg in zip(part, built, jax_grads, strict=True):
-            try:
-                why = check_one(case, params, x, y, manual(params, x, y), jg, direction_rng,
-                                oracle)
-            except (ValueError, TypeError) as error:
-                why = f"manual raised {type(error).__name__}: {error}"
-            if why:
-                failed += 1
-                if len(failures) < KEPT:
-                    failures.append((case, why))
-        bar.update(len(part))
+    checked = 0
+    try:
+        for act, part in _chunks(random_cases(n, seed, activation, dtype), chunk):
+            if act not in manuals:
+                manuals[act] = manual_for(act)
+            manual = manuals[act]
+            built = [case.build() for case in part]
+            jax_grads = buckets.grads_many(built, act, dtype, chunk=chunk)
+            for case, (params, x, y), jg in zip(part, built, jax_grads, strict=True):
+                try:
+                    why = check_one(case, params, x, y, manual(params, x, y), jg,
+                                    direction_rng, oracle)
+                except (ValueError, TypeError) as error:
+                    why = f"manual raised {type(error).__name__}: {error}"
+                checked += 1
+                if why:
+                    failed += 1
+                    if len(failures) < KEPT:
+                        failures.append((case, why))
+            bar.update(len(part))
+    except KeyboardInterrupt:
+        bar.close()
+        raise SweepInterrupted(checked, n, failed) from None
     seconds = time.perf_counter() - start
     bar.close()
 

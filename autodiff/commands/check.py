@@ -18,6 +18,7 @@ import math
 import sys
 
 from autodiff.cli import UsageError
+from autodiff.core.arguments import whole_number
 
 DEFAULT_SIZES = [1, 6, 7, 2]
 HEART_POINTS = 100
@@ -40,20 +41,18 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
-def _integer_at_least(minimum: int, what: str, maximum: int | None = None):
+def _integer_at_least(minimum: int, what: str, maximum: int | None = None,
+                      why: str = "that many would take days"):
     """An argparse ``type`` reading an integer >= ``minimum`` (``what`` names such integers)
-    and, if given, <= ``maximum``."""
+    and, if given, <= ``maximum`` (``why`` says why not more)."""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = minimum - 1
-        if value < minimum:
+        value = whole_number(text)  # 100,000 as the help texts write it
+        if value is None or value < minimum:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
         if maximum is not None and value > maximum:
             raise argparse.ArgumentTypeError(
-                f"expected at most {maximum:,}, got {text!r} (that many would take days)")
+                f"expected at most {maximum:,}, got {text!r} ({why})")
         return value
 
     return parse
@@ -74,7 +73,7 @@ def _scale(text: str) -> float:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from autodiff.check.mistakes import MISTAKES  # NumPy only: keeps --help fast
-    from autodiff.check.probes import PROBES
+    from autodiff.check.probes import MAX_PROBES, PROBES
     from autodiff.check.sweep import MAX_NETWORKS
     from reference.activations import ACTIVATIONS
 
@@ -109,10 +108,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-oracle", dest="oracle", action="store_false",
                         help="skip the third opinion (the complex step): manual versus "
                              "jax.grad only, for quick runs")
-    parser.add_argument("--probes", type=_positive, default=PROBES, metavar="K",
+    parser.add_argument("--probes", default=PROBES, metavar="K",
+                        type=_integer_at_least(1, "a positive integer", MAX_PROBES,
+                                               "each is a complex-step pass of every probed "
+                                               "block: 4,096 take minutes at 784,512,512,10"),
                         help="random directions for each block too large for the third "
-                             f"opinion to cover element by element (default {PROBES}; "
-                             "single network only)")
+                             f"opinion to cover element by element (default {PROBES}, at "
+                             f"most {MAX_PROBES:,}; single network only)")
     parser.add_argument("--json", action="store_true", help="print JSON to stdout")
     # A user's module of layers (autodiff.check.vjp.modules): every NAME_forward/NAME_backward.
     parser.add_argument("path", nargs="?", default=None, metavar="LAYERS.py",
@@ -156,17 +158,21 @@ def _run_single(args) -> int:
 
 def _run_random(args) -> int:
     from autodiff.check.mistakes import get_mistake
-    from autodiff.check.sweep import run_sweep
+    from autodiff.check.sweep import SweepInterrupted, run_sweep
 
     manual_for, manual_expr = None, None
     if args.plant:
         manual_for = lambda act: get_mistake(args.plant, act)  # noqa: E731
         manual_expr = ("__import__('autodiff.check.mistakes').check.mistakes"
                        f".get_mistake({args.plant!r}, act)")
-    result = run_sweep(
-        args.random, seed=args.seed, dtype=args.dtype, activation=args.activation,
-        manual_for=manual_for, naive_sample=max(args.naive_sample, 0),
-        progress=sys.stderr.isatty(), manual_expr=manual_expr, oracle=args.oracle)
+    try:
+        result = run_sweep(
+            args.random, seed=args.seed, dtype=args.dtype, activation=args.activation,
+            manual_for=manual_for, naive_sample=max(args.naive_sample, 0),
+            progress=sys.stderr.isatty(), manual_expr=manual_expr, oracle=args.oracle)
+    except SweepInterrupted as stopped:  # say how far it got
+        print(f"backprop check: {stopped}", file=sys.stderr)
+        return 130
     return _report(result, result.report, args.json)
 
 

@@ -74,6 +74,8 @@ def picture_path(flag: str, path: str, default_name: str, suffixes) -> str:
 
     if os.path.isdir(path):
         return os.path.join(path, default_name)
+    if path.endswith((os.sep, "/")):  # meant as a folder: not 'nosuchdir/.png'
+        raise UsageError(f"{flag}: the folder {path!r} does not exist")
     suffix = os.path.splitext(path)[1].lower().lstrip(".")
     if not suffix:
         path += os.path.splitext(default_name)[1]
@@ -173,6 +175,15 @@ def run(args) -> int:
         return _interrupted(args, y, snapshots, latest)
     bar.close()
     record["seconds"] = time.perf_counter() - started
+    stuck = saturated_layer(final, x, args.activation)
+    record["saturated_layer"] = stuck
+    if stuck is not None:  # finite, but dead: say so rather than report a success
+        steps = f"aggression {args.aggression[0]:g} and noise {args.noise[0]:g}"
+        if _is_ensemble(args):
+            steps = "the best member's aggression and noise"
+        print(f"backprop train: warning: every unit of layer {stuck} is saturated on every "
+              f"point, so the network no longer learns (the steps aggression·(1 + "
+              f"noise·randn), with {steps}, are probably too large)", file=sys.stderr)
     _draw(args, y, snapshots, final, f"cost {record['final_cost']:.5f}")
     record["output"] = args.output
     if args.gif:
@@ -216,6 +227,26 @@ def _interrupted(args, y, snapshots, latest) -> int:
     print(f"backprop train: interrupted after {done} of {args.iterations} iterations; "
           f"picture of the network so far in {args.output}", file=sys.stderr)
     return 130
+
+
+def saturated_layer(params, x, activation: str) -> int | None:
+    """The first layer (1-based) whose every unit is saturated on every example of ``x``
+    (``|f'(z)| ≤ √u · max f'`` in float64, the checker's test): no gradient flows through it,
+    so training has stopped learning whatever its cost says. ``None`` if there is none."""
+    import numpy as np
+
+    from reference.activations import get_activation
+    from reference.backprop import forward_trace
+
+    _, f_prime = get_activation(activation)
+    threshold = np.sqrt(np.finfo(np.float64).eps / 2) * float(f_prime(np.zeros(1))[0])
+    params = [(np.asarray(W, np.float64), np.asarray(b, np.float64)) for W, b in params]
+    with np.errstate(all="ignore"):  # weights of 1e298 overflow z: saturated all the same
+        zs, _ = forward_trace(params, np.asarray(x, np.float64), activation)
+        for layer, z in enumerate(zs, 1):
+            if np.all(~(np.abs(f_prime(z)) > threshold)):
+                return layer
+    return None
 
 
 def _base_record(args) -> dict:

@@ -25,15 +25,21 @@ def comma_list(cast, what: str):
     return parse
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` as an integer, its digits optionally grouped as the help texts write them
+    (``50,000``, ``50_000``); ``None`` if it is not one (``5,0`` is not)."""
+    try:
+        return int(text.replace(",", "") if _THOUSANDS.fullmatch(text) else text)
+    except ValueError:
+        return None
+
+
 def count(minimum: int = 1):
     """A reader of an integer ``>= minimum`` that may group its digits as the help texts
     write them: ``50,000``, ``50_000`` and ``50000`` are all 50000 (``5,0`` is refused)."""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text.replace(",", "") if _THOUSANDS.fullmatch(text) else text)
-        except ValueError:
-            value = None
+        value = whole_number(text)
         if value is None or value < minimum:
             raise argparse.ArgumentTypeError(
                 f"expected a whole number >= {minimum} such as 50,000, got {text!r}")

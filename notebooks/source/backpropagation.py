@@ -222,13 +222,16 @@ print(f"{'engine':<22}{'iterations':>11}{'seconds':>9}{'µs / iteration':>16}{'c
 for label, (result, _, seconds, iterations) in runs:
     print(f"{label:<22}{iterations:>11}{seconds:>9.2f}{per_iteration[label]:>16.1f}"
           f"{result.final_cost:>10.5f}")
-assert per_iteration["jax"] < per_iteration["numpy"] < per_iteration["seed (worksheet loop)"]
+# Timings are not asserted (a busy machine reorders them); what each run did is: every run
+# handed back a network every CHUNK iterations, and float32 jax ends where float64 NumPy does.
+assert all(len(curves) == iterations // CHUNK for _, (_, curves, _, iterations) in runs)
+assert abs(jax_run[0].final_cost - numpy_run[0].final_cost) < 0.01 * numpy_run[0].final_cost
 
 # %% [markdown]
-# The first JAX call pays for compilation; after that the compiled loop is the fastest. The
-# final costs agree to several digits although `numpy` runs in float64 and `jax` in float32:
-# the same random stream drives both. (Timings vary from machine to machine and run to run;
-# `backprop bench` measures the engines side by side more carefully.)
+# The first JAX call pays for compilation; after that the compiled loop is usually the
+# fastest. The final costs agree to two or three digits although `numpy` runs in float64 and
+# `jax` in float32: the same random stream drives both. (Timings vary from machine to machine
+# and run to run; `backprop bench` measures the engines side by side more carefully.)
 #
 # Now the worksheet's picture: the heart in green, the network's curve every 500 iterations in
 # translucent pink, the final curve in orange.
