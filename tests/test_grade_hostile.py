@@ -12,9 +12,12 @@ and limits without namespaces) that ``--allow-weak-sandbox`` accepts.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import shutil
+import sysconfig
 import time
 from pathlib import Path
 
@@ -65,6 +68,8 @@ def test_the_hostile_zoo_does_no_harm(tmp_path):
         check_limits(batch.reports, seconds)
         check_text(reports["text_injection.py"])
         check_integrity_and_nondeterminism(reports)
+        relayed = reports["relay_2_read.py"].functions[0].failure.reason
+        assert "found" in relayed and f"{arena.marker}-relayed" not in relayed, relayed
 
 
 def check_verdicts(reports, arena) -> None:
@@ -116,6 +121,10 @@ def check_integrity_and_nondeterminism(reports) -> None:
     assert flaky.failure.first is not None and flaky.failure.got is not None
     assert not np.array_equal(flaky.failure.first, flaky.failure.got)
     assert "first" in flaky.failure.reason and "then" in flaky.failure.reason
+    tampered = {r.name: r.failure.reason for r in reports["tamper_guard.py"].functions}
+    assert "imports jax" in tampered["J_W3"]
+    assert "takes the grader's import guard out" in tampered["J_b3"]
+    assert "<unreadable" in tampered["J_b2"] and "<unreadable" in tampered["J_b1"]
 
 
 def test_the_attacks_do_damage_outside_the_sandbox(tmp_path):
@@ -163,6 +172,42 @@ def test_weaker_isolation_still_stops_the_attacks(tmp_path):
         assert arena.teacher_process_state() in "RS"
 
 
+def test_weaker_isolation_reads_no_package_beside_the_standard_library(tmp_path):
+    """Landlock allows whole folders; the folder of libpython holds the standard library,
+    which holds the interpreter's own site-packages (where sympy or jax may live). Under the
+    weaker isolation a submission imports from the standard library but reads no file of the
+    package folders; unconfined, the same reads succeed (so the check can fail)."""
+    stdlib = os.path.dirname(os.__file__)
+    files = [_some_file(path) for path in (os.path.join(stdlib, "site-packages"),
+                                           sysconfig.get_paths()["purelib"])]
+    files = [path for path in files if path is not None]
+    assert files, "no package file to try"
+    source = ("import os\ndef J_W3(x, y):\n    import colorsys, fractions\n"
+              "    found = {}\n"
+              f"    for path in {files!r}:\n"
+              "        try:\n            found[path] = len(open(path, 'rb').read(10))\n"
+              "        except OSError as error:\n            found[path] = error.errno\n"
+              "    raise RuntimeError(repr(found))\n")
+    (tmp_path / "reader.py").write_text(source)
+    with Zygote() as zygote:
+        weak = probe(zygote, strong=False)
+    with Session(OPTIONS, isolation=weak) as session:
+        reason = session.grade(tmp_path / "reader.py").functions[0].failure.reason
+    assert reason.startswith("RuntimeError: {"), reason  # the imports worked
+    found = eval(reason.split(": ", 1)[1].rsplit(" (reader.py", 1)[0])
+    assert found == {path: errno.EACCES for path in files}, found
+    assert all(Path(path).read_bytes()[:10] for path in files)
+
+
+def _some_file(folder):
+    for root, _, names in os.walk(folder):
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            if os.path.isfile(path) and os.path.getsize(path) > 10:
+                return path
+    return None
+
+
 def test_hostile_files_are_rows_of_the_report_never_a_crash(tmp_path, capsys):
     """Deeply nested JSON, a deeply nested marked cell, a notebook over the size cap and a
     marked cell of two megabytes each give a reason, exit status 2."""
@@ -183,6 +228,28 @@ def test_hostile_files_are_rows_of_the_report_never_a_crash(tmp_path, capsys):
     assert re.search("SyntaxError|RecursionError|MemoryError", errors["nested_cell.ipynb"])
     assert "more than the 25 MiB" in errors["huge.ipynb"]
     assert "more than 1 MiB of code" in errors["big_cell.ipynb"]
+
+
+def test_links_and_pipes_in_a_class_folder_are_rows_never_followed(tmp_path, capsys):
+    """A class archive may carry a symbolic link named like a submission, pointing at a file
+    of the teacher's, and a pipe that would block a reader for ever: each is a row saying
+    why it was not graded, and no byte of the linked file reaches the report."""
+    secret = f"sk_linked_{os.getpid()}"  # a name: a NameError would quote it
+    (tmp_path / "id_rsa").write_text(f"J_W3 = {secret}\n")
+    klass = tmp_path / "class"
+    klass.mkdir()
+    (klass / "alice.py").symlink_to(tmp_path / "id_rsa")
+    (klass / "nested").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(klass / "bob.py")
+    shutil.copy(HOSTILE.parent / "correct_worksheet.py", klass / "carol.py")
+    status = main(["grade", str(klass), "--json", "-j", "1", "--seed", "0", "--examples", "2"])
+    output = capsys.readouterr().out
+    assert status == 2 and secret not in output
+    rows = {Path(r["file"]).name: r for r in json.loads(output)["submissions"]}
+    assert sorted(rows) == ["alice.py", "bob.py", "carol.py"]  # the linked folder not entered
+    assert "symbolic link" in rows["alice.py"]["load_error"]
+    assert "not a regular file" in rows["bob.py"]["load_error"]
+    assert rows["carol.py"]["load_error"] is None
 
 
 def test_the_support_code_alone_defines_no_jacobian():

@@ -168,8 +168,9 @@ class Grader:
             return self._failed(result, *stop[0])
         if minimal is None:
             return None
-        # Once more: the same answer, or the verdict is nondeterministic.
-        result = self._failed(result, minimal, self.check(name, minimal) or known[minimal.key])
+        # Once more, time allowing: the same answer, or the verdict is nondeterministic.
+        again = self.check(name, minimal) if time.monotonic() < self.deadline else None
+        result = self._failed(result, minimal, again or known[minimal.key])
         worksheet = self._answers.get((name, self.book.fixed[0].key))
         if worksheet is not None and worksheet[1] is None:
             result.notes.append(
@@ -184,6 +185,8 @@ class Grader:
         key = (name, case.key)
         if key in self._answers:
             first, first_failure = self._answers[key]
+            if outcome.status == "timeout" and first.status != "timeout":
+                return first_failure  # a call cut short by a limit gave no second answer
             if (first_failure is not None or failure is not None) and not _same(first, outcome):
                 return nondeterministic(first, outcome, expected[block], tolerance[block])
         else:

@@ -84,7 +84,10 @@ def _interrupts() -> Iterator[Interrupts]:
 
 def expand(arguments) -> tuple[list[str], list[str]]:
     """``(files, unmatched)``: the submissions that files, folders (searched recursively,
-    hidden folders and notebook checkpoints skipped) and globs name, each once, in order."""
+    hidden folders and notebook checkpoints skipped) and globs name, each once, in order.
+    A symbolic link or a pipe found in a folder is kept, so that its row says why it was not
+    graded (``loader.load_submission`` refuses to follow or open it); linked folders are not
+    entered."""
     files, unmatched = [], []
     for argument in arguments:
         matches = sorted(glob.glob(argument, recursive=True)) if glob.has_magic(argument) else (
@@ -93,7 +96,8 @@ def expand(arguments) -> tuple[list[str], list[str]]:
         for match in matches:
             if os.path.isdir(match):
                 found += sorted(str(path) for path in Path(match).rglob("*")
-                                if path.suffix in SUFFIXES and path.is_file()
+                                if path.suffix in SUFFIXES
+                                and (path.is_symlink() or not path.is_dir())
                                 and not any(part.startswith(".")
                                             for part in path.relative_to(match).parts))
             else:

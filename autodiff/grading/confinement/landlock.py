@@ -1,10 +1,11 @@
 """Landlock, the kernel's unprivileged access control, through its three system calls.
 
-``restrict(read_only, writable)`` limits the calling process and every process it starts, for
-ever: files may be read only beneath ``read_only`` paths and written only beneath
-``writable`` ones; nothing may be executed; on ABI 4 and later no TCP port may be bound or
-connected to; on ABI 6 and later no signal may reach a process outside the domain, nor an
-abstract Unix socket be reached. It needs ``no_new_privs`` (set by the caller).
+``restrict(read_only, listable, writable)`` limits the calling process and every process it
+starts, for ever: files may be read only beneath ``read_only`` paths (folders beneath
+``listable`` ones only listed) and written only beneath ``writable`` ones; nothing may be
+executed; on ABI 4 and later no TCP port may be bound or connected to; on ABI 6 and later no
+signal may reach a process outside the domain, nor an abstract Unix socket be reached. It
+needs ``no_new_privs`` (set by the caller).
 
 Standard library only (``ctypes``): the sandbox's child loads this file before it runs a
 submission, and must not import the project. The system call numbers are the same on every
@@ -50,8 +51,10 @@ def _fs_rights(abi: int) -> int:
     return ABI_FS_RIGHTS[max(level for level in ABI_FS_RIGHTS if level <= abi)]
 
 
-def restrict(read_only, writable) -> dict:
-    """Restrict this process as described above; return what was enforced.
+def restrict(read_only, listable, writable) -> dict:
+    """Restrict this process as described above (the folders ``listable`` may be listed, and
+    so may every folder beneath them, but none of their files read); return what was
+    enforced.
 
     The result is ``{"abi": n, "filesystem": True, "network": bool, "signals": bool}``;
     raises ``OSError`` when the kernel has no Landlock.
@@ -67,7 +70,7 @@ def restrict(read_only, writable) -> dict:
     buffer = ctypes.create_string_buffer(attr[:size], size)
     ruleset = _syscall(CREATE_RULESET, buffer, ctypes.c_size_t(size), ctypes.c_uint32(0))
     try:
-        for paths, rights in ((read_only, READ_FILE | READ_DIR),
+        for paths, rights in ((read_only, READ_FILE | READ_DIR), (listable, READ_DIR),
                               (writable, handled_fs & ~EXECUTE)):
             for path in paths:
                 _allow(ruleset, path, rights)

@@ -54,10 +54,30 @@ def strip_magics(source):
 
 
 class ImportGuard:
-    """A meta-path finder that refuses the forbidden packages and remembers each attempt."""
+    """A meta-path finder that refuses the forbidden packages and remembers each attempt.
+
+    It lives in the submission's own interpreter, so the submission can take it out of
+    ``sys.meta_path``: ``install`` puts it back first before every load and call. What keeps
+    those packages out is the sandbox's filesystem view (they are not there to import); the
+    guard names the attempt in the verdict."""
 
     def __init__(self):
         self.attempts = []
+
+    def install(self):
+        """Put the guard first in a plain ``sys.meta_path`` (the others keep their order)."""
+        meta_path = sys.meta_path
+        if type(meta_path) is list and meta_path and meta_path[0] is self:
+            return
+        try:
+            finders = list(meta_path)
+        except BaseException:
+            finders = []
+        sys.meta_path = [self, *(finder for finder in finders if finder is not self)]
+
+    def in_place(self):
+        meta_path = sys.meta_path
+        return type(meta_path) is list and any(finder is self for finder in meta_path)
 
     def find_spec(self, name, path=None, target=None):
         top = name.partition(".")[0]
@@ -67,7 +87,11 @@ class ImportGuard:
         return None
 
     def verdict(self, since):
-        """The ``integrity`` message for the attempts after index ``since``, or None."""
+        """The ``integrity`` message for the attempts after index ``since`` (or for taking
+        the guard out of ``sys.meta_path``), or None."""
+        if not self.in_place():
+            return ("takes the grader's import guard out of sys.meta_path: a graded function "
+                    "may not tamper with the grader")
         tried = sorted(set(self.attempts[since:]))
         if not tried:
             return None
@@ -125,17 +149,39 @@ class Channel:
         return b"".join(parts)
 
 
+def safe_text(function, value):
+    """``function(value)`` as text, or a placeholder when the submission's ``__str__``,
+    ``__repr__`` or class name raises (or recurses) in the grader's hands."""
+    try:
+        text = function(value)
+        return text if isinstance(text, str) else "<not text>"
+    except BaseException:
+        return "<unreadable: it raised when read>"
+
+
+def exit_message(error):
+    return f"called sys.exit({safe_text(repr, error.code)})"
+
+
 def describe_exception(error, labels):
-    """``Type: message (label, line n)`` at the deepest frame that belongs to the submission."""
+    """``Type: message (label, line n)`` at the deepest frame that belongs to the submission;
+    a placeholder when the exception resists being read (its attributes raise)."""
+    try:
+        return _describe(error, labels)
+    except BaseException:
+        return "an exception that raised again when the grader read it"
+
+
+def _describe(error, labels):
     where = ""
     for frame in traceback.extract_tb(error.__traceback__):
         if frame.filename in labels:
             where = f" ({frame.filename}, line {frame.lineno})"
-    message = str(error)
+    message = safe_text(str, error)
     if isinstance(error, SyntaxError) and error.filename in labels:
         # str() of a SyntaxError already ends with its location: keep it once.
-        where, message = f" ({error.filename}, line {error.lineno})", str(error.msg)
-    text = f"{type(error).__name__}: {message}"
+        where, message = f" ({error.filename}, line {error.lineno})", safe_text(str, error.msg)
+    text = f"{safe_text(lambda e: type(e).__name__, error)}: {message}"
     return (text if len(text) <= 300 else text[:300] + " …") + where
 
 
@@ -150,11 +196,12 @@ class Submission:
         """None when every cell ran, else the reason loading stopped."""
         self.labels, self.names = {label for label, _ in cells}, list(names)
         for label, source in cells:
+            self.guard.install()
             start = len(self.guard.attempts)
             try:
                 exec(compile(strip_magics(source), label, "exec"), self.namespace)
             except SystemExit as error:
-                return f"called sys.exit({error.code!r}) while loading ({label})"
+                return f"{exit_message(error)} while loading ({label})"
             except BaseException as error:
                 reason = describe_exception(error, self.labels)
                 verdict = self.guard.verdict(start)
@@ -166,11 +213,12 @@ class Submission:
         given = {key: array.copy() for key, array in zip(BLOCK_NAMES, case, strict=False)}
         x, y = case[6].copy(), case[7].copy()
         self.namespace.update(given)
+        self.guard.install()
         start = len(self.guard.attempts)
         try:
             result = self.namespace[name](x, y)
         except SystemExit as error:
-            return "exit", f"called sys.exit({error.code!r})", None
+            return "exit", exit_message(error), None
         except BaseException as error:
             verdict = self.guard.verdict(start)
             if verdict is not None:
@@ -203,12 +251,13 @@ class Submission:
         if not callable(function):
             return "missing", f"{header['name']} is not defined", None
         args = arrays[: header["args"]]
+        self.guard.install()
         if header["globals"]:
             self.namespace.update(zip(BLOCK_NAMES, arrays[header["args"]:], strict=True))
         try:
             result = function(*args)
         except SystemExit as error:
-            return "exit", f"called sys.exit({error.code!r})", None
+            return "exit", exit_message(error), None
         except BaseException as error:
             return "raised", describe_exception(error, self.labels), None
         item = header["item"]
@@ -237,7 +286,6 @@ def serve(protocol, request_fd, reply_fd, output_cap, bits, landlock_abi):
     sys.stdout = sys.stderr = CappedOutput(channel, output_cap)
     warnings.simplefilter("ignore")
     guard = ImportGuard()
-    sys.meta_path.insert(0, guard)
     submission = Submission(guard)
     channel.send(protocol.READY, protocol.struct.pack("<II", bits, landlock_abi))
     while True:

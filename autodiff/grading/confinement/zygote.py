@@ -51,14 +51,45 @@ def _mapped_library_folders():
     return sorted(folders)
 
 
+def allowed_around(read_only, hidden):
+    """``(readable, listable)``: ``read_only`` with every folder that holds a ``hidden`` path
+    replaced by its entries, recursively, the hidden ones left out; and those folders, whose
+    names may still be listed (Python's importer lists a folder before it imports from it).
+    Landlock allows whole trees: this allows reading all of ``read_only`` except the files
+    beneath ``hidden`` (the folder of libpython holds the standard library, which holds the
+    interpreter's own site-packages)."""
+    hidden = [os.path.normpath(path) for path in hidden]
+
+    def holds(folder):
+        return any(path.startswith(folder.rstrip("/") + "/") for path in hidden)
+
+    readable, listable, todo = [], [], [os.path.normpath(path) for path in read_only]
+    while todo:
+        path = todo.pop()
+        if path in hidden:
+            continue
+        if os.path.isdir(path) and not os.path.islink(path) and holds(path):
+            listable.append(path)
+            with os.scandir(path) as entries:
+                todo += [entry.path for entry in entries]
+        else:
+            readable.append(path)
+    return sorted(set(readable)), sorted(set(listable))
+
+
 class Zygote:
     def __init__(self, control, config, modules):
         self.control, self.config = control, config
         self.confine, self.landlock, self.seccomp, self.protocol, self.worker = modules
         self.read_only = sorted({*config["read_only"], *_mapped_library_folders()})
+        # Landlock allows whole trees: a folder holding a hidden one is allowed child by child.
+        self.landlock_read = allowed_around(self.read_only, config["hidden"])
         self.mountpoint = _mountpoint()
         self.children: dict[int, str | None] = {}  # keeper pid -> its scratch on the host
         self.finished: dict[int, int] = {}  # keeper pid -> wait status, until ``end``
+        # A sandbox's standard streams: never the zygote's own stderr, which every sandbox
+        # would share (a channel from one submission to the next).
+        self.devnull = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
 
     def serve(self):
         try:
@@ -90,6 +121,9 @@ class Zygote:
                 os.close(request_write)
                 os.close(reply_read)
                 self.control.close()
+                for fd in (0, 1, 2):
+                    os.dup2(self.devnull, fd)
+                os.close(self.devnull)
                 self.keeper(request_read, reply_write, strong, zygote, scratch)
             except BaseException as error:
                 message = self.protocol.text(f"{type(error).__name__}: {error}")
@@ -195,7 +229,7 @@ class Zygote:
         bits |= confine.drop_privileges()
         abi = self.landlock.abi_version()
         if abi:
-            enforced = self.landlock.restrict(self.read_only, [scratch])
+            enforced = self.landlock.restrict(*self.landlock_read, [scratch])
             bits |= confine.BITS["landlock_filesystem"]
             bits |= confine.BITS["landlock_network"] if enforced["network"] else 0
             bits |= confine.BITS["landlock_signals"] if enforced["signals"] else 0
