@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autodiff.grading import expected as oracle
+from autodiff.core import worksheet_oracle as oracle
 from autodiff.grading.cases import Case, cases, random_case, saturated_case
 from autodiff.grading.confinement.sandbox import Outcome
 from autodiff.grading.confinement.worker import strip_magics

@@ -7,7 +7,8 @@ The pieces, in the order a grading runs through them:
 * ``loader``    reads a ``.py`` file or a notebook's marked cells (bounded), and the worksheet's
   support code;
 * ``casebook``  draws the run's cases once (``cases``: hypothesis, the worksheet's own case) and
-  their expected Jacobians (``expected``: ``jax.grad`` and the tolerance of a comparison);
+  their expected Jacobians (``autodiff.core.worksheet_oracle``: ``jax.grad`` and the
+  tolerance of a comparison);
 * ``confinement/`` the sandbox: a fresh confined child per submission, forked by a zygote,
   under namespaces, a private filesystem view, Landlock, seccomp and limits, and the bounded
   frames that are the only road between it and the grader (read its docstring);
@@ -20,7 +21,7 @@ The pieces, in the order a grading runs through them:
 * ``gradebook`` writes the CSV gradebook and Gradescope's ``results.json``; ``summary`` sums
   up a class.
 
-Nothing here imports JAX at package import time; ``expected`` does, when it is first used.
+Nothing here imports JAX at package import time; the oracle does, when it is first used.
 The sandbox's side of ``confinement`` imports only the standard library and NumPy, and is
 loaded by path.
 """

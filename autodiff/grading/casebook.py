@@ -19,7 +19,7 @@ import secrets
 from hypothesis import HealthCheck, Phase, Verbosity, find, settings
 from hypothesis.errors import NoSuchExample
 
-from autodiff.grading import expected as oracle
+from autodiff.core import worksheet_oracle as oracle
 from autodiff.grading.cases import Case, cases, saturated_case, worksheet_case
 
 

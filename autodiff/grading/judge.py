@@ -2,9 +2,9 @@
 
 The shape must match exactly (``(n, 1)`` is not ``(n,)``), every element must be finite where
 the expected one is, and ``|got - expected| <= tolerance`` element by element (the tolerance
-is derived in ``expected.tolerance``). A failure keeps the element where the error is largest
-relative to its tolerance. Two different answers to the same input are ``nondeterministic``,
-whichever of them is right.
+is derived in ``core.worksheet_oracle.tolerance``). A failure keeps the element where the
+error is largest relative to its tolerance. Two different answers to the same input are
+``nondeterministic``, whichever of them is right.
 """
 
 from __future__ import annotations
