@@ -160,6 +160,9 @@ def test_class_summary_counts_passes_mistakes_and_load_failures():
     assert {item["key"] for item in data["diagnoses"]} == {
         "sign", "missing_1/N", "half", "only_worksheet_widths"}
     assert data["did_not_load"] == [{"file": "dave.py", "reason": CLASS[3].load_error}]
+    # The loader's reasons begin with the path, which the row already names: once, not twice.
+    prefixed = summary.summarise([_report("erin.py", {}, load_error="erin.py: no such file")])
+    assert prefixed["did_not_load"] == [{"file": "erin.py", "reason": "no such file"}]
     text = summary.to_text(CLASS)
     assert "4 submissions, 3 graded, 1 did not load; 1 of 3 pass every function" in text
     assert "     2 submissions: sign flipped  (J_b3 ×2)" in text
@@ -254,6 +257,13 @@ def test_gradescope_names_follow_the_paths_and_never_collide(tmp_path):
         "late__alice.ipynb.json", "alice.py.json", "late__alice.ipynb-2.json",
         "alice.ipynb.json"]
     assert gradebook.gradescope_folder("out/results.json") == Path("out/results")
+    # A link is named after itself, never after where it points (a student's choice).
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "carol.py").symlink_to("/etc/hostname")
+    (tmp_path / "class" / "dan.py").write_text("")
+    assert gradebook.gradescope_names([str(tmp_path / "class" / name)
+                                       for name in ("carol.py", "dan.py")]) == [
+        "carol.py.json", "dan.py.json"]
     assert gradebook.gradescope_folder("out/results") == Path("out/results")
 
 

@@ -226,7 +226,8 @@ def gradescope_names(files: list[str]) -> list[str]:
     """A results file name per submission: its path relative to the submissions' common
     folder, separators replaced (``late/alice.ipynb`` -> ``late__alice.ipynb.json``), each
     name distinct (a ``-2``, ``-3`` … before ``.json`` where two would be the same)."""
-    absolute = [Path(file).resolve() for file in files]
+    # Not resolved: a symbolic link's name is the submission's, its target the student's.
+    absolute = [Path(os.path.abspath(file)) for file in files]
     root = Path(os.path.commonpath([str(path.parent) for path in absolute])) if files else None
     names, taken = [], set()
     for path in absolute:

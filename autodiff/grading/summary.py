@@ -65,7 +65,9 @@ def summarise(reports: list[GradeReport], top: int = TOP) -> dict:
         "passed_all": sum(report.passed for report in loaded),
         "functions": functions,
         "diagnoses": diagnoses,
-        "did_not_load": [{"file": report.path, "reason": report.load_error}
+        # The loader's reasons begin with the file's path: the row names it already.
+        "did_not_load": [{"file": report.path,
+                          "reason": report.load_error.removeprefix(f"{report.path}: ")}
                          for report in reports if report.load_error is not None],
     }
 
