@@ -235,11 +235,12 @@ def saturated_layer(params, x, activation: str) -> int | None:
     so training has stopped learning whatever its cost says. ``None`` if there is none."""
     import numpy as np
 
+    from autodiff.core.tolerance import saturation_threshold
     from reference.activations import get_activation
     from reference.backprop import forward_trace
 
     _, f_prime = get_activation(activation)
-    threshold = np.sqrt(np.finfo(np.float64).eps / 2) * float(f_prime(np.zeros(1))[0])
+    threshold = saturation_threshold(activation, float(np.finfo(np.float64).eps) / 2)
     params = [(np.asarray(W, np.float64), np.asarray(b, np.float64)) for W, b in params]
     with np.errstate(all="ignore"):  # weights of 1e298 overflow z: saturated all the same
         zs, _ = forward_trace(params, np.asarray(x, np.float64), activation)

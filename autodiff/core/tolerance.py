@@ -190,13 +190,16 @@ def tangent_bounds(bounds: ErrorBounds, weights, layer: int, magnitude: np.ndarr
                     + (y.size + 6) * u * np.sum(R * (M_a + E_a), axis=(-2, -1)))
 
 
-def saturated_layers(bounds: ErrorBounds, activation: str) -> list[bool]:
-    """For each layer, whether every unit on every example is saturated.
-
-    A unit is saturated when ``|f'(z)| ≤ √u · max f'``: the gradient that flows through it
-    is shrunk by more than half the dtype's digits, so what is left is mostly rounding.
-    """
+def saturation_threshold(activation: str, unit_roundoff: float) -> float:
+    """``√u · max f'``: a unit whose ``|f'(z)|`` is at most this is saturated, the gradient
+    that flows through it shrunk by more than half the dtype's digits, so what is left is
+    mostly rounding."""
     _, f_prime = get_activation(activation)
-    peak = float(f_prime(np.zeros(1))[0])
-    threshold = np.sqrt(bounds.unit_roundoff) * peak
+    return float(np.sqrt(unit_roundoff) * f_prime(np.zeros(1))[0])
+
+
+def saturated_layers(bounds: ErrorBounds, activation: str) -> list[bool]:
+    """For each layer, whether every unit on every example is saturated
+    (``saturation_threshold``)."""
+    threshold = saturation_threshold(activation, bounds.unit_roundoff)
     return [bool(np.all(np.abs(fp) <= threshold)) for fp in bounds.f_prime]
