@@ -44,14 +44,15 @@ class LoadTimeout(LoadError):
 def load_submission(path: str | Path) -> list[Cell]:
     """The cells of the ``.py`` file or ``.ipynb`` notebook at ``path``, in execution order."""
     path = Path(path)
+    not_regular = f"{path}: not a regular file (a folder, a pipe or a device)"
     if path.is_symlink():
         # A link in a class's archive may point at any file the teacher can read.
         raise LoadError(f"{path}: is a symbolic link, and a submission must be a regular "
                         "file (to grade what it points to, name that file itself)")
     if not path.exists():
         raise LoadError(f"{path}: no such file")
-    if not path.is_file():
-        raise LoadError(f"{path}: not a regular file (a folder, a pipe or a device)")
+    if not path.is_file():  # never opened: opening a device or a pipe may act or block
+        raise LoadError(not_regular)
     if path.suffix not in (".py", ".ipynb"):
         raise LoadError(f"{path}: expected a .py file or an .ipynb notebook, got {path.suffix!r}")
     limit = MAX_CODE_BYTES if path.suffix == ".py" else MAX_NOTEBOOK_BYTES
@@ -60,8 +61,8 @@ def load_submission(path: str | Path) -> list[Cell]:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         with open(fd, "rb") as handle:
             status = os.fstat(handle.fileno())
-            if not stat.S_ISREG(status.st_mode):
-                raise LoadError(f"{path}: not a regular file (a folder, a pipe or a device)")
+            if not stat.S_ISREG(status.st_mode):  # swapped in since the check above
+                raise LoadError(not_regular)
             if status.st_size > limit:
                 raise LoadError(f"{path}: {status.st_size} bytes, more than the "
                                 f"{limit >> 20} MiB a {path.suffix} submission may have")
