@@ -159,7 +159,8 @@ def test_class_summary_counts_passes_mistakes_and_load_failures():
                                     "functions": {"J_b3": 2}}
     assert {item["key"] for item in data["diagnoses"]} == {
         "sign", "missing_1/N", "half", "only_worksheet_widths"}
-    assert data["did_not_load"] == [{"file": "dave.py", "reason": CLASS[3].load_error}]
+    assert data["did_not_load"] == [{"file": "dave.py", "reason": CLASS[3].load_error.replace(
+        "\x1b", "\\x1b")}]
     # The loader's reasons begin with the path, which the row already names: once, not twice.
     prefixed = summary.summarise([_report("erin.py", {}, load_error="erin.py: no such file")])
     assert prefixed["did_not_load"] == [{"file": "erin.py", "reason": "no such file"}]

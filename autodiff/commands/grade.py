@@ -119,8 +119,9 @@ def run(args: argparse.Namespace) -> int:
     from autodiff.cli import UsageError
     from autodiff.grading import gradebook, summary
     from autodiff.grading.confinement.zygote_client import SandboxUnavailable
+    from autodiff.grading.escape import escaped
     from autodiff.grading.pool import expand, grade_many
-    from autodiff.grading.report import printable, sandbox_line, summary_line, to_json, to_text
+    from autodiff.grading.report import sandbox_line, summary_line, to_json, to_text
 
     options = _options(args)
     points = _checked_gradebook_options(args, options.names)
@@ -128,13 +129,13 @@ def run(args: argparse.Namespace) -> int:
     _checked_gradescope_target(args.gradescope, len(paths))
     if not paths and args.gradescope:
         # Gradescope shows only 'results.json not found' unless there is one that says why.
-        where = ", ".join(printable(path, 200) for path in args.paths)
+        where = ", ".join(escaped(path, 200) for path in args.paths)
         try:
             gradebook.write_no_submission(args.gradescope, where, options.names, points)
         except OSError as error:
             raise UsageError(f"cannot write the gradebook: {error}") from None
     if unmatched:
-        raise UsageError(f"{printable(unmatched[0])}: no such file, folder or submission")
+        raise UsageError(f"{escaped(unmatched[0], 500)}: no such file, folder or submission")
     single = len(paths) == 1
     quiet = args.json or not sys.stderr.isatty()
     # Every submission redraws the bar: the next may be a minute away.
@@ -179,20 +180,38 @@ def _gradebook(args: argparse.Namespace, reports: list, names, points: dict,
     submission, one file per submission in a folder for several."""
     from autodiff.cli import UsageError
     from autodiff.grading import gradebook, summary
-    from autodiff.grading.report import printable
+    from autodiff.grading.escape import escaped
 
     paths = [report.path for report in reports] if paths is None else paths
     if len(reports) > 1 and not args.json:
         print(summary.to_text(reports))
+    # Each output on its own: one that cannot be written costs only itself.
+    failed = []
+    if args.csv:
+        failed += _written(lambda: gradebook.write_csv(args.csv, reports, names, points),
+                           args.csv)
+    if args.gradescope and len(paths) == 1 and reports:
+        failed += _written(lambda: gradebook.write_gradescope(args.gradescope, reports[0],
+                                                              names, points), args.gradescope)
+    elif args.gradescope and len(paths) > 1:
+        folder = gradebook.gradescope_folder(args.gradescope)
+        lost = _written(lambda: failed.extend(gradebook.write_gradescope_folder(
+            folder, reports, names, points, paths)), str(folder))
+        failed += lost
+        if not lost:
+            print(f"Gradescope results: {len(reports) - len(failed)} files in "
+                  f"{escaped(str(folder), 500)}/, one per submission",
+                  file=sys.stderr if args.json else sys.stdout)
+    if failed:
+        raise UsageError("cannot write the gradebook: " + "; ".join(failed))
+
+
+def _written(write, target: str) -> list[str]:
+    """``[]`` when ``write()`` succeeds, else why ``target`` could not be written."""
+    from autodiff.grading.escape import escaped
+
     try:
-        if args.csv:
-            gradebook.write_csv(args.csv, reports, names, points)
-        if args.gradescope and len(paths) == 1 and reports:
-            gradebook.write_gradescope(args.gradescope, reports[0], names, points)
-        elif args.gradescope and len(paths) > 1:
-            folder = gradebook.write_gradescope_folder(
-                gradebook.gradescope_folder(args.gradescope), reports, names, points, paths)
-            print(f"Gradescope results: {len(reports)} files in {printable(str(folder))}/, "
-                  "one per submission", file=sys.stderr if args.json else sys.stdout)
-    except OSError as error:
-        raise UsageError(f"cannot write the gradebook: {error}") from None
+        write()
+    except (OSError, ValueError) as error:
+        return [f"{escaped(target, 500)}: {escaped(str(error), 500)}"]
+    return []

@@ -21,6 +21,8 @@ import numpy as np
 
 from autodiff.core.diagnose import Diagnosis
 from autodiff.core.slips import Trace
+from autodiff.grading.escape import escaped
+from autodiff.grading.judge import MESSAGE_LIMIT
 from reference.activations import d_logistic, logistic
 
 # Points where sigma and d_sigma are compared with the logistic: near 0, where a Taylor
@@ -53,7 +55,7 @@ def sandbox_caller(box, timeout: float | None = None) -> Caller:
         outcome = box.apply(name, *arrays, params=params, item=item, timeout=timeout)
         if outcome.status == "value":
             return outcome.value
-        return CallError(outcome.status, outcome.message)
+        return CallError(outcome.status, escaped(outcome.message, MESSAGE_LIMIT))
 
     return call
 

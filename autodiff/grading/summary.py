@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from autodiff.grading.escape import escaped
 from autodiff.grading.grader import GradeReport
 
 # Keys whose texts carry one submission's numbers: the summary says them in general.
@@ -25,12 +26,6 @@ GENERAL = {
     "close_not_equal": "close to the right value, not within rounding (an approximation?)",
 }
 TOP = 10
-
-
-def _escaped(text: str, limit: int = 200) -> str:
-    """``text`` with control characters escaped and cut to ``limit`` characters."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-    return text if len(text) <= limit else text[:limit] + " …"
 
 
 def summarise(reports: list[GradeReport], top: int = TOP) -> dict:
@@ -66,8 +61,9 @@ def summarise(reports: list[GradeReport], top: int = TOP) -> dict:
         "functions": functions,
         "diagnoses": diagnoses,
         # The loader's reasons begin with the file's path: the row names it already.
-        "did_not_load": [{"file": report.path,
-                          "reason": report.load_error.removeprefix(f"{report.path}: ")}
+        "did_not_load": [{"file": escaped(report.path),
+                          "reason": escaped(report.load_error).removeprefix(
+                              f"{escaped(report.path)}: ")}
                          for report in reports if report.load_error is not None],
     }
 
@@ -87,9 +83,9 @@ def to_text(reports: list[GradeReport], top: int = TOP) -> str:
         for item in summary["diagnoses"]:
             spread = ", ".join(f"{name} ×{count}" for name, count in item["functions"].items())
             noun = "submission" if item["count"] == 1 else "submissions"
-            lines.append(f"  {item['count']:>4} {noun}: {item['text']}  ({spread})")
+            lines.append(f"  {item['count']:>4} {noun}: {escaped(item['text'], 300)}  ({spread})")
     if summary["did_not_load"]:
         lines.append("Did not load:")
-        lines += [f"  {_escaped(item['file'])}: {_escaped(item['reason'])}"
+        lines += [f"  {escaped(item['file'], 200)}: {escaped(item['reason'], 200)}"
                   for item in summary["did_not_load"]]
     return "\n".join(lines)
