@@ -12,19 +12,19 @@ diagnosed (``diagnose``).
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from hypothesis import find
 from hypothesis.errors import Flaky, NoSuchExample
 
-from autodiff.grading.casebook import CaseBook, search_settings
+from autodiff.core.diagnose import Diagnosis
+from autodiff.grading.casebook import CaseBook, search
 from autodiff.grading.cases import Case
 from autodiff.grading.cases import cases as drawn_cases
 from autodiff.grading.confinement.sandbox import FATAL, Outcome, Sandbox
 from autodiff.grading.diagnose import diagnose
+from autodiff.grading.escape import escaped
 from autodiff.grading.judge import Failure, judge, nondeterministic
 
 
@@ -160,8 +160,7 @@ class Grader:
             return failure is not None
 
         try:
-            minimal = find(drawn_cases(), fails, settings=search_settings(self.book.examples),
-                           random=random.Random(self.book.seed))
+            minimal = search(drawn_cases(), fails, self.book.seed, self.book.examples)
         except (NoSuchExample, Flaky):
             minimal = None
         if stop:
@@ -197,7 +196,12 @@ class Grader:
         result.case, result.failure = case, failure
         result.expected = self.oracle(case)[0][result.name[2:]]
         if failure.kind not in (*FATAL, "nondeterministic", "integrity"):
-            result.diagnosis = diagnose(self, result.name, case, failure)
+            try:
+                result.diagnosis = diagnose(self, result.name, case, failure)
+            except Exception as error:  # a bug of ours: the verdict stands, undiagnosed
+                result.diagnosis = [Diagnosis(
+                    "not_diagnosed", "the grader could not diagnose this failure (internal "
+                    f"error: {type(error).__name__}: {escaped(str(error), 300)})")]
         return result
 
     @staticmethod

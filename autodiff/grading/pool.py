@@ -23,7 +23,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from autodiff.grading.grader import GradeReport
-from autodiff.grading.session import Options, Session
+from autodiff.grading.session import Options, Session, internal_error
 
 SUFFIXES = (".py", ".ipynb")
 
@@ -159,9 +159,8 @@ def _worker(connection, options, book, isolation, parent: int) -> None:
                 report = session.grade(path)
             except Exception as error:  # a bug of ours: a row, and the run goes on
                 report = GradeReport(path, [], 0.0, options.examples, seed=options.seed,
-                                     sandbox=session.isolation.to_json(), load_error=(
-                                         f"not graded: internal error ({type(error).__name__}: "
-                                         f"{error})"))
+                                     sandbox=session.isolation.to_json(),
+                                     load_error=internal_error(error))
             connection.send(report)
 
 
