@@ -238,7 +238,8 @@ def test_a_batch_prints_the_summary_and_writes_a_gradescope_file_each(tmp_path, 
 
     from autodiff.commands.grade import _gradebook
 
-    args = argparse.Namespace(json=False, csv=str(tmp_path / "g.csv"), gradescope=None)
+    args = argparse.Namespace(json=False, csv=str(tmp_path / "g.csv"), gradescope=None,
+                              prairielearn=None, similar=None)
     _gradebook(args, CLASS, JACOBIAN_NAMES, POINTS)
     assert capsys.readouterr().out.startswith("Class summary: 4 submissions")
     assert len(list(csv.reader((tmp_path / "g.csv").open()))) == 5

@@ -139,7 +139,9 @@ def write_csv(path: str | Path, reports: list[GradeReport], names, points) -> No
         csv.writer(stream).writerows(csv_rows(reports, names, points))
 
 
-def _test_output(result: FunctionResult) -> str:
+def test_output(result: FunctionResult) -> str:
+    """One function's verdict as text for a student: the failure, its case, the worst
+    element, the diagnoses and the reproduction (or that it passes)."""
     if result.passed:
         return f"passes ({result.cases_tried} cases)"
     lines = [escaped(result.failure.reason) if result.failure is not None else "failed"]
@@ -147,7 +149,7 @@ def _test_output(result: FunctionResult) -> str:
         lines.append(f"case: {result.case.describe()}")
     if worst_line(result):
         lines.append(worst_line(result))
-    lines += [f"diagnosis: {text}" for _, text in result.diagnosis]
+    lines += [f"diagnosis: {escaped(text)}" for _, text in result.diagnosis]
     lines += [f"note: {note}" for note in result.notes]
     snippet = reproduction(result)
     if snippet:
@@ -155,31 +157,35 @@ def _test_output(result: FunctionResult) -> str:
     return "\n".join(lines)
 
 
+def function_output(report: GradeReport, name: str) -> str:
+    """``test_output`` of ``name`` in ``report``, or why it was not graded."""
+    if report.load_error is not None:
+        return f"not graded: the submission did not load: {escaped(report.load_error)}"
+    result = next((result for result in report.functions if result.name == name), None)
+    return "not graded" if result is None else test_output(result)
+
+
 def gradescope_results(report: GradeReport, names, points: dict[str, float],
-                       visibility: str = "visible") -> dict:
-    """Gradescope's ``results.json`` for one submission (every function a test)."""
-    by_name = {result.name: result for result in report.functions}
-    tests = []
-    for name in names:
-        result = by_name.get(name)
-        passed = result is not None and result.passed
-        if report.load_error is not None:
-            output = f"not graded: the submission did not load: {escaped(report.load_error)}"
-        elif result is None:
-            output = "not graded"
-        else:
-            output = _test_output(result)
-        tests.append({"name": name, "score": _number(points[name] if passed else 0.0),
-                      "max_score": _number(points[name]),
-                      "status": "passed" if passed else "failed", "output": output,
-                      "output_format": "text", "visibility": visibility})
-    passed = sum(test["status"] == "passed" for test in tests)
+                       hidden=frozenset()) -> dict:
+    """Gradescope's ``results.json`` for one submission (every function a test; those in
+    ``hidden`` shown after the due date). ``extra_data`` holds the seed and the sandbox."""
+    passing = {result.name for result in report.functions if result.passed}
+    tests = [{"name": name, "score": _number(points[name] if name in passing else 0.0),
+              "max_score": _number(points[name]),
+              "status": "passed" if name in passing else "failed",
+              "output": function_output(report, name), "output_format": "text",
+              "visibility": "after_due_date" if name in hidden else "visible"}
+             for name in names]
+    shown = [name for name in names if name not in hidden]
+    later = (f" {len(names) - len(shown)} more are shown after the due date."
+             if len(shown) < len(names) else "")
     overall = (f"The submission could not be graded: {escaped(report.load_error)}"
                if report.load_error is not None
-               else f"{passed} of {len(tests)} Jacobians pass.")
+               else f"{len(passing & set(shown))} of {len(shown)} Jacobians pass.{later}")
     return {"score": _number(sum(test["score"] for test in tests)),
             "execution_time": round(report.seconds, 3), "output": overall,
-            "output_format": "text", "visibility": visibility, "tests": tests}
+            "output_format": "text", "visibility": "visible",
+            "extra_data": {"seed": report.seed, "sandbox": report.sandbox}, "tests": tests}
 
 
 def no_submission_results(where: str, names, points: dict[str, float],
@@ -195,16 +201,17 @@ def no_submission_results(where: str, names, points: dict[str, float],
             "visibility": visibility, "tests": tests}
 
 
-def _write_json(path: str | Path, document: dict) -> None:
+def write_json(path: str | Path, document: dict) -> None:
     Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
-def write_gradescope(path: str | Path, report: GradeReport, names, points) -> None:
-    _write_json(path, gradescope_results(report, names, points))
+def write_gradescope(path: str | Path, report: GradeReport, names, points,
+                     hidden=frozenset()) -> None:
+    write_json(path, gradescope_results(report, names, points, hidden))
 
 
 def write_no_submission(path: str | Path, where: str, names, points) -> None:
-    _write_json(path, no_submission_results(where, names, points))
+    write_json(path, no_submission_results(where, names, points))
 
 
 def gradescope_folder(path: str | Path) -> Path:
@@ -227,13 +234,13 @@ def gradescope_names(files: list[str]) -> list[str]:
             for path in absolute]
 
 
-def write_gradescope_folder(folder: str | Path, reports: list[GradeReport], names,
-                            points, files: list[str] | None = None) -> list[str]:
-    """One Gradescope ``results.json`` per report in ``folder`` (made if missing), named by
-    ``gradescope_names`` of ``files`` (all the run's submissions, so that a name does not
-    depend on which were graded; default: the reports' files). Each file is written on its
-    own: returns why each one that could not be written failed (escaped), ``[]`` when all
-    were."""
+def write_folder(folder: str | Path, reports: list[GradeReport], write,
+                 files: list[str] | None = None) -> list[str]:
+    """One results file per report in ``folder`` (made if missing), written by
+    ``write(path, report)`` and named by ``gradescope_names`` of ``files`` (all the run's
+    submissions, so that a name does not depend on which were graded; default: the reports'
+    files). Each file is written on its own: returns why each one that could not be written
+    failed (escaped), ``[]`` when all were."""
     folder = Path(folder)
     folder.mkdir(exist_ok=True)
     files = [report.path for report in reports] if files is None else files
@@ -242,7 +249,14 @@ def write_gradescope_folder(folder: str | Path, reports: list[GradeReport], name
     for report in reports:
         target = folder / by_file[report.path]
         try:
-            write_gradescope(target, report, names, points)
+            write(target, report)
         except (OSError, ValueError) as error:
             failed.append(f"{escaped(str(target))}: {escaped(str(error))}")
     return failed
+
+
+def write_gradescope_folder(folder: str | Path, reports: list[GradeReport], names, points,
+                            files: list[str] | None = None, hidden=frozenset()) -> list[str]:
+    """Gradescope's ``results.json`` of each report in ``folder`` (``write_folder``)."""
+    return write_folder(folder, reports, lambda path, report: write_gradescope(
+        path, report, names, points, hidden), files)

@@ -12,6 +12,7 @@ diagnosed (``diagnose``).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -40,6 +41,9 @@ class FunctionResult:
     expected: np.ndarray | None = None
     diagnosis: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Case index in the run's batch -> fingerprint of a wrong array answered there
+    # (``fingerprint``), for the similarity report: the same for every submission of a run.
+    wrong_answers: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,6 +107,7 @@ class Grader:
             else:
                 result = FunctionResult(name, passed=False, failure=Failure(
                     "missing", f"{name} is not defined (or not a function)"))
+            result.wrong_answers = self._wrong_answers(name)
             results.append(result)
             if progress is not None:
                 progress(name)
@@ -140,6 +145,15 @@ class Grader:
             return result
         result.passed = True
         return result
+
+    def _wrong_answers(self, name: str) -> dict[int, str]:
+        """The fingerprints of the wrong arrays ``name`` answered on the batch's cases."""
+        found = {}
+        for index, case in enumerate(self.book.cases):
+            outcome, failure = self._answers.get((name, case.key), (None, None))
+            if failure is not None and outcome.status == "value":
+                found[index] = fingerprint(outcome.value)
+        return found
 
     def _search(self, result: FunctionResult, known: dict) -> FunctionResult | None:
         """Replay hypothesis' search from the batch's answers and shrink the first failure."""
@@ -209,6 +223,12 @@ class Grader:
         (W1, b1), (W2, b2), (W3, b3) = case.params
         return W1, b1, W2, b2, W3, b3, case.x, case.y
 
+
+def fingerprint(value: np.ndarray) -> str:
+    """A short hash of an answer's shape and float64 bytes: equal answers, equal prints."""
+    digest = hashlib.blake2b(str(value.shape).encode(), digest_size=12)
+    digest.update(np.ascontiguousarray(value, dtype=np.float64).tobytes())
+    return digest.hexdigest()
 
 
 def _same(first: Outcome, second: Outcome) -> bool:

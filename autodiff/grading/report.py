@@ -70,7 +70,7 @@ def function_json(result: FunctionResult) -> dict:
         "case": _case_json(result.case),
         "worst": None if failure is None else failure.worst,
         "first": None if failure is None or failure.first is None else failure.first.tolist(),
-        "diagnosis": [{"key": key, "text": text} for key, text in result.diagnosis],
+        "diagnosis": [{"key": key, "text": escaped(text)} for key, text in result.diagnosis],
         "notes": result.notes,
         "reproduction": None if result.passed else reproduction(result),
     }
@@ -111,7 +111,9 @@ def worst_line(result: FunctionResult) -> str | None:
             f"(error {worst['error']:.3g} > tolerance {worst['tolerance']:.3g})")
 
 
-def to_text(report: GradeReport) -> str:
+def to_text(report: GradeReport, hidden=frozenset()) -> str:
+    """The report for a person; a failing function named in ``hidden`` (``--hidden``) says
+    only that it fails, its detail kept for after the due date."""
     path = escaped(report.path, 500)
     if report.load_error is not None:
         return f"{path}: cannot be graded: {escaped(report.load_error, 500)}"
@@ -122,13 +124,16 @@ def to_text(report: GradeReport) -> str:
             lines.append(f"  {result.name}  PASS  ({result.cases_tried} cases)")
             continue
         failure = result.failure
+        if result.name in hidden:
+            lines.append(f"  {result.name}  FAIL  (the details are shown after the due date)")
+            continue
         lines.append(f"  {result.name}  FAIL  {escaped(failure.reason, 500)}")
         if result.case is not None:
             lines.append(f"        case: {result.case.describe()}" + _SOURCES[result.case.source])
         if worst_line(result):
             lines.append(f"        {worst_line(result)}")
         for _, text in result.diagnosis:
-            lines.append(f"        diagnosis: {text}")
+            lines.append(f"        diagnosis: {escaped(text)}")
         for note in result.notes:
             lines.append(f"        note: {note}")
         snippet = reproduction(result)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from autodiff.grading import similarity
 from autodiff.grading.escape import escaped
 from autodiff.grading.grader import GradeReport
 
@@ -31,9 +32,10 @@ TOP = 10
 def summarise(reports: list[GradeReport], top: int = TOP) -> dict:
     """``{"submissions", "graded", "passed_all", "functions": {name: {"passed", "graded"}},
     "diagnoses": [{"key", "text", "count", "functions": {name: count}}], "did_not_load":
-    [{"file", "reason"}]}``; the diagnoses most common first, ``top`` of them: ``count`` is the
-    number of submissions with that diagnosis, ``functions`` in how many of them each
-    function has it."""
+    [{"file", "reason"}], "similar": [...]}``; the diagnoses most common first, ``top`` of
+    them: ``count`` is the number of submissions with that diagnosis, ``functions`` in how
+    many of them each function has it; ``similar`` the groups of files with identical wrong
+    answers (``similarity.groups``)."""
     loaded = [report for report in reports if report.load_error is None]
     functions: dict[str, dict[str, int]] = {}
     counts: Counter = Counter()
@@ -65,6 +67,7 @@ def summarise(reports: list[GradeReport], top: int = TOP) -> dict:
                           "reason": escaped(report.load_error).removeprefix(
                               f"{escaped(report.path)}: ")}
                          for report in reports if report.load_error is not None],
+        "similar": similarity.groups(reports),
     }
 
 
@@ -84,6 +87,7 @@ def to_text(reports: list[GradeReport], top: int = TOP) -> str:
             spread = ", ".join(f"{name} ×{count}" for name, count in item["functions"].items())
             noun = "submission" if item["count"] == 1 else "submissions"
             lines.append(f"  {item['count']:>4} {noun}: {escaped(item['text'], 300)}  ({spread})")
+    lines += similarity.to_text(summary["similar"])
     if summary["did_not_load"]:
         lines.append("Did not load:")
         lines += [f"  {escaped(item['file'], 200)}: {escaped(item['reason'], 200)}"
