@@ -113,3 +113,19 @@ def test_similarity_needs_the_same_wrong_answers_on_the_same_cases():
     assert similarity.groups(reports) == [
         {"files": ["p.py", "q.py"], "functions": [{"name": "J_b3", "cases": 5,
                                                     "diagnoses": []}]}]
+
+
+def test_the_grader_judges_answers_not_derivations():
+    """The README's policy: a complex-step derivative of the student's own cost is exact to
+    rounding and passes; a central finite difference is close, not exact, and fails as an
+    approximation on every function (not as a batch-size mistake: it passes at N = 100
+    only because the tolerance is wider there)."""
+    from autodiff.grading.session import Options, Session
+
+    with Session(Options(examples=10, seed=0)) as session:
+        exact = session.grade(ZOO / "gradebook" / "complex_step.py")
+        approximate = session.grade(ZOO / "gradebook" / "finite_difference.py")
+    assert exact.passed
+    keys = {result.name: [key for key, _ in result.diagnosis]
+            for result in approximate.functions}
+    assert keys == {name: ["close_not_equal"] for name in JACOBIAN_NAMES}
