@@ -112,15 +112,17 @@ def _checked_gradebook_options(args: argparse.Namespace, names) -> dict:
     return points
 
 
-def _hidden(args: argparse.Namespace, names) -> frozenset[str]:
-    """The functions of ``--hidden``; an unknown name is said before grading."""
+def _hidden(args: argparse.Namespace) -> frozenset[str]:
+    """The functions of ``--hidden`` (any of the six, graded or not, so that one command line
+    serves with and without ``--only``); an unknown name is said before grading."""
     from autodiff.cli import UsageError
+    from autodiff.grading.loader import JACOBIAN_NAMES
 
     hidden = frozenset(name.strip() for name in (args.hidden or "").split(",") if name.strip())
-    unknown = sorted(hidden - set(names))
+    unknown = sorted(hidden - set(JACOBIAN_NAMES))
     if unknown:
         raise UsageError(f"--hidden: {unknown[0]!r} is not a graded function; expected one of "
-                         f"{', '.join(names)}")
+                         f"{', '.join(JACOBIAN_NAMES)}")
     return hidden
 
 
@@ -152,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = _options(args)
     points = _checked_gradebook_options(args, options.names)
-    hidden = _hidden(args, options.names)
+    hidden = _hidden(args)
     paths, unmatched = expand(args.paths)
     _checked_results_target("--gradescope", args.gradescope, len(paths))
     _checked_results_target("--prairielearn", args.prairielearn, len(paths))

@@ -13,11 +13,13 @@ function, ``parse_points``). A function scores its points when it passes, 0 othe
   bidirectional character, no formula, even after leading blanks), since file names and
   messages come from students.
 * Gradescope (its autograder specification, ``/autograder/results/results.json``): the total
-  ``score``, ``execution_time``, an ``output`` for the whole submission, and a ``tests`` entry
-  per function with ``name``, ``score``, ``max_score``, ``status`` (``passed``/``failed``),
-  ``output`` (the failure, its diagnoses and the reproduction) and ``visibility``. Several
-  submissions give one such file each, in a folder (``write_gradescope_folder``); none found
-  gives a file with score 0 that says so (``write_no_submission``).
+  ``score``, ``execution_time``, an ``output`` for the whole submission, ``extra_data`` (the
+  seed and the sandbox), and a ``tests`` entry per function with ``name``, ``score``,
+  ``max_score``, ``status`` (``passed``/``failed``), ``output`` (the failure, its diagnoses
+  and the reproduction) and ``visibility`` (``after_due_date`` for a function in
+  ``hidden``). Several submissions give one such file each, in a folder (``write_folder``,
+  which PrairieLearn's files use too); none found gives a file with score 0 that says so
+  (``write_no_submission``).
 """
 
 from __future__ import annotations
