@@ -30,8 +30,6 @@ SUPPORT_NAMES = ("sigma", "d_sigma", "reset_network", "network_function", "cost"
 # A notebook's outputs (plots) may be large; its graded code never is.
 MAX_NOTEBOOK_BYTES = 25 << 20
 MAX_CODE_BYTES = 1 << 20
-# Python refuses to convert longer digit strings (sys.get_int_max_str_digits(), 4300).
-MAX_INT_DIGITS = 4000
 
 
 class LoadError(Exception):
@@ -113,9 +111,13 @@ def notebook_cells(text: str, name: str) -> list[Cell]:
 
 
 def _integer(digits: str) -> int | str:
-    """A notebook's integer; one too long for ``int`` (an ``execution_count`` of 5000
-    digits) stays text, since the grader reads no number of a notebook."""
-    return int(digits) if len(digits) <= MAX_INT_DIGITS else digits
+    """A notebook's integer; one Python refuses to convert (more digits than
+    ``sys.get_int_max_str_digits()``, an ``execution_count`` of 5000) stays text, since the
+    grader reads no number of a notebook."""
+    try:
+        return int(digits)
+    except ValueError:
+        return digits
 
 
 @functools.cache
