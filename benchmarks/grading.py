@@ -1,5 +1,5 @@
 """Grading speed, side by side in one run: a class in one call versus one call per file, and
-one grading today (a git revision, ``main`` by default) versus now.
+one grading and one class today (a git revision, ``main`` by default) versus now.
 
     python benchmarks/grading.py [--copies 200] [--calls 6] [--repeats 3] [--jobs 2] [--mix]
 
@@ -10,8 +10,9 @@ succeeds with the grader's own exit statuses 0 (all pass) and 1 (a failure). Eac
 repeat runs, interleaved so that a change in the machine's load hits all alike: one grading
 of one file by the baseline revision (extracted with ``git archive``, run with this
 interpreter), the same by this tree, ``--calls`` separate ``backprop grade FILE`` calls, and
-one ``backprop grade FOLDER -j JOBS`` call. Every figure is a whole command's wall time,
-start-up included, and its CPU time (user + system of the command and all it waited for).
+one ``backprop grade FOLDER -j JOBS`` call by the baseline and one by this tree. Every
+figure is a whole command's wall time, start-up included, and its CPU time (user + system of
+the command and all it waited for).
 Reports min and median over the repeats, the ratios, and the load average, since a shared
 machine's other work shows in every figure.
 """
@@ -84,7 +85,7 @@ def run(copies: int, calls: int, repeats: int, jobs: int, revision: str,
         one = files[0]
         figures: dict[str, list[tuple[float, float]]] = {
             "one file, baseline": [], "one file, now": [], "one call per file": [],
-            "one call for the class": []}
+            "class, baseline": [], "one call for the class": []}
         load = [os.getloadavg()[0]]
         for _ in range(repeats):
             figures["one file, baseline"].append(timed([*grade, str(one)], old))
@@ -92,8 +93,9 @@ def run(copies: int, calls: int, repeats: int, jobs: int, revision: str,
             each = [timed([*grade, str(path)], ROOT) for path in files[:calls]]
             figures["one call per file"].append((sum(w for w, _ in each) / calls,
                                                  sum(c for _, c in each) / calls))
-            wall, cpu = timed([*grade, str(klass), "-j", str(jobs)], ROOT)
-            figures["one call for the class"].append((wall / copies, cpu / copies))
+            for label, tree in (("class, baseline", old), ("one call for the class", ROOT)):
+                wall, cpu = timed([*grade, str(klass), "-j", str(jobs)], tree)
+                figures[label].append((wall / copies, cpu / copies))
             load.append(os.getloadavg()[0])
     return summarise(figures, copies, calls, jobs, revision, load, mix)
 
@@ -118,6 +120,9 @@ def summarise(figures, copies, calls, jobs, revision, load, mix=False) -> dict:
             "best": rows["one file, now"]["wall_min"] / rows["one file, baseline"]["wall_min"],
             "median": (rows["one file, now"]["wall_median"]
                        / rows["one file, baseline"]["wall_median"])},
+        "class_now_over_baseline": {
+            "best": batch["wall_min"] / rows["class, baseline"]["wall_min"],
+            "median": batch["wall_median"] / rows["class, baseline"]["wall_median"]},
         # What the machine could do if this work had its cores to itself.
         "batch_per_second_if_idle": (os.cpu_count() or 1) / batch["cpu_median"],
     }
@@ -132,6 +137,7 @@ def table(result: dict) -> str:
                      f"{row['cpu_median']:11.3f}")
     rate, per_file = result["batch_per_second"], result["per_file_per_second"]
     ratio, now = result["batch_over_per_file"], result["now_over_baseline"]
+    klass = result["class_now_over_baseline"]
     batch_cpu = result["rows"]["one call for the class"]["cpu_median"]
     lines += [
         f"class in one call: {rate['best']:.1f} submissions/s (median {rate['median']:.1f}); "
@@ -140,6 +146,8 @@ def table(result: dict) -> str:
         f"(median {ratio['median']:.1f}x)",
         f"one grading now / {result['baseline']}: {now['best']:.2f} "
         f"(median {now['median']:.2f})",
+        f"the class now / {result['baseline']}: {klass['best']:.2f} "
+        f"(median {klass['median']:.2f})",
         f"CPU per submission in the class: {batch_cpu:.3f} s -> "
         f"{result['batch_per_second_if_idle']:.1f}/s on {result['cores']} idle cores",
         f"load average during the run: {result['load_average']} on {result['cores']} cores"]

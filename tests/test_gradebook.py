@@ -159,7 +159,8 @@ def test_class_summary_counts_passes_mistakes_and_load_failures():
                                     "functions": {"J_b3": 2}}
     assert {item["key"] for item in data["diagnoses"]} == {
         "sign", "missing_1/N", "half", "only_worksheet_widths"}
-    assert data["did_not_load"] == [{"file": "dave.py", "reason": CLASS[3].load_error}]
+    assert data["did_not_load"] == [{"file": "dave.py", "reason": CLASS[3].load_error.replace(
+        "\x1b", "\\x1b")}]
     # The loader's reasons begin with the path, which the row already names: once, not twice.
     prefixed = summary.summarise([_report("erin.py", {}, load_error="erin.py: no such file")])
     assert prefixed["did_not_load"] == [{"file": "erin.py", "reason": "no such file"}]
@@ -237,7 +238,8 @@ def test_a_batch_prints_the_summary_and_writes_a_gradescope_file_each(tmp_path, 
 
     from autodiff.commands.grade import _gradebook
 
-    args = argparse.Namespace(json=False, csv=str(tmp_path / "g.csv"), gradescope=None)
+    args = argparse.Namespace(json=False, csv=str(tmp_path / "g.csv"), gradescope=None,
+                              prairielearn=None, similar=None)
     _gradebook(args, CLASS, JACOBIAN_NAMES, POINTS)
     assert capsys.readouterr().out.startswith("Class summary: 4 submissions")
     assert len(list(csv.reader((tmp_path / "g.csv").open()))) == 5

@@ -3,11 +3,13 @@
 Each submission runs in a fresh sandbox (``autodiff.grading``); a run refuses to start when
 this machine cannot confine untrusted code fully, unless ``--allow-weak-sandbox``. One file
 prints its full report; several (files, folders, globs) print a line each, graded by ``-j``
-workers, then the class summary. ``--csv``/``--gradescope`` also write the grading as a
-gradebook (``autodiff.grading.gradebook``); ``--points`` weighs the functions. Exit status: 0
-when every function of every submission passes, 1 when one fails, 2 when a file cannot be
-loaded (the reason is printed) or the options are wrong, 130 after Ctrl-C (what was graded is
-still printed and written).
+workers, then the class summary. ``--csv``/``--gradescope``/``--prairielearn`` also write the
+grading as a gradebook (``autodiff.grading.gradebook``, ``prairielearn``), ``--similar`` the
+files with identical wrong answers (``similarity``); ``--points`` weighs the functions,
+``--hidden`` keeps some functions' detail for after the due date. Exit status: 0 when every
+function of every submission passes, 1 when one fails, 2 when a file cannot be loaded (the
+reason is printed), an output cannot be written or the options are wrong, 130 after Ctrl-C
+(what was graded is still printed and written).
 """
 
 from __future__ import annotations
@@ -50,6 +52,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--points", metavar="POINTS",
                         help="points per function: one number for each, or NAME=POINTS,... "
                         "such as J_W3=2,J_b1=3 (default 1 each)")
+    parser.add_argument("--hidden", metavar="NAME,...",
+                        help="functions whose detail students see after the due date only: "
+                        "Gradescope shows their tests then, the text report says only "
+                        "PASS or FAIL")
+    parser.add_argument("--prairielearn", metavar="PATH",
+                        help="write PrairieLearn's external-grader results.json (several "
+                        "submissions: one file each in the folder PATH without .json)")
+    parser.add_argument("--similar", metavar="FILE",
+                        help="write the similarity report (JSON): files whose functions give "
+                        "identical wrong answers on the same cases; a hint, not a verdict")
 
 
 def _cores() -> int:
@@ -88,16 +100,33 @@ def _checked_gradebook_options(args: argparse.Namespace, names) -> dict:
         points = gradebook.parse_points(args.points, names)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    for flag, target in (("--csv", args.csv), ("--gradescope", args.gradescope)):
+    for flag, target in (("--csv", args.csv), ("--gradescope", args.gradescope),
+                         ("--prairielearn", args.prairielearn), ("--similar", args.similar)):
         if target is not None and not Path(target).parent.is_dir():
             raise UsageError(f"{flag}: cannot write {target!r}: expected a file in an existing "
                              "folder")
-    if args.csv is not None and Path(args.csv).is_dir():
-        raise UsageError(f"--csv: cannot write {args.csv!r}: it is a folder; expected a file")
+    for flag, target in (("--csv", args.csv), ("--similar", args.similar)):
+        if target is not None and Path(target).is_dir():
+            raise UsageError(f"{flag}: cannot write {target!r}: it is a folder; expected a "
+                             "file")
     return points
 
 
-def _checked_gradescope_target(target: str | None, count: int) -> None:
+def _hidden(args: argparse.Namespace) -> frozenset[str]:
+    """The functions of ``--hidden`` (any of the six, graded or not, so that one command line
+    serves with and without ``--only``); an unknown name is said before grading."""
+    from autodiff.cli import UsageError
+    from autodiff.grading.loader import JACOBIAN_NAMES
+
+    hidden = frozenset(name.strip() for name in (args.hidden or "").split(",") if name.strip())
+    unknown = sorted(hidden - set(JACOBIAN_NAMES))
+    if unknown:
+        raise UsageError(f"--hidden: {unknown[0]!r} is not a graded function; expected one of "
+                         f"{', '.join(JACOBIAN_NAMES)}")
+    return hidden
+
+
+def _checked_results_target(flag: str, target: str | None, count: int) -> None:
     """One submission (or none) goes to the file ``target``; several to a folder."""
     from autodiff.cli import UsageError
     from autodiff.grading.gradebook import gradescope_folder
@@ -105,11 +134,11 @@ def _checked_gradescope_target(target: str | None, count: int) -> None:
     if target is None:
         return
     if count <= 1 and Path(target).is_dir():
-        raise UsageError(f"--gradescope: cannot write {target!r}: it is a folder; expected a "
+        raise UsageError(f"{flag}: cannot write {target!r}: it is a folder; expected a "
                          "file (one submission)")
     if count > 1 and gradescope_folder(target).exists() and not gradescope_folder(
             target).is_dir():
-        raise UsageError(f"--gradescope: cannot write {count} results files into "
+        raise UsageError(f"{flag}: cannot write {count} results files into "
                          f"{str(gradescope_folder(target))!r}: it is a file, not a folder")
 
 
@@ -119,22 +148,25 @@ def run(args: argparse.Namespace) -> int:
     from autodiff.cli import UsageError
     from autodiff.grading import gradebook, summary
     from autodiff.grading.confinement.zygote_client import SandboxUnavailable
+    from autodiff.grading.escape import escaped
     from autodiff.grading.pool import expand, grade_many
-    from autodiff.grading.report import printable, sandbox_line, summary_line, to_json, to_text
+    from autodiff.grading.report import sandbox_line, summary_line, to_json, to_text
 
     options = _options(args)
     points = _checked_gradebook_options(args, options.names)
+    hidden = _hidden(args)
     paths, unmatched = expand(args.paths)
-    _checked_gradescope_target(args.gradescope, len(paths))
+    _checked_results_target("--gradescope", args.gradescope, len(paths))
+    _checked_results_target("--prairielearn", args.prairielearn, len(paths))
     if not paths and args.gradescope:
         # Gradescope shows only 'results.json not found' unless there is one that says why.
-        where = ", ".join(printable(path, 200) for path in args.paths)
+        where = ", ".join(escaped(path, 200) for path in args.paths)
         try:
             gradebook.write_no_submission(args.gradescope, where, options.names, points)
         except OSError as error:
             raise UsageError(f"cannot write the gradebook: {error}") from None
     if unmatched:
-        raise UsageError(f"{printable(unmatched[0])}: no such file, folder or submission")
+        raise UsageError(f"{escaped(unmatched[0], 500)}: no such file, folder or submission")
     single = len(paths) == 1
     quiet = args.json or not sys.stderr.isatty()
     # Every submission redraws the bar: the next may be a minute away.
@@ -157,13 +189,13 @@ def run(args: argparse.Namespace) -> int:
             "seed": batch.seed, "sandbox": batch.sandbox, "interrupted": batch.interrupted,
             "summary": summary.summarise(reports), "submissions": documents}, indent=2))
     elif single and reports:
-        print(to_text(reports[0]))
+        print(to_text(reports[0], hidden))
     else:
         for report in reports:
             print(summary_line(report))
         print(f"{len(reports)} of {len(paths)} submissions graded (seed {batch.seed}: "
               f"--seed {batch.seed} reproduces the cases); {sandbox_line(batch.sandbox)}")
-    _gradebook(args, reports, options.names, points, paths)
+    _gradebook(args, reports, options.names, points, paths, hidden, batch.seed)
     if batch.interrupted:
         print("backprop grade: interrupted; the submissions above were graded", file=sys.stderr)
         return 130
@@ -173,26 +205,58 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _gradebook(args: argparse.Namespace, reports: list, names, points: dict,
-               paths: list[str] | None = None) -> None:
-    """Write ``--csv`` and ``--gradescope`` for ``reports`` (of the run's ``paths``); print
-    the class summary when there are several (text mode). Gradescope's file is PATH for one
-    submission, one file per submission in a folder for several."""
+               paths: list[str] | None = None, hidden=frozenset(), seed=None) -> None:
+    """Write ``--csv``, ``--gradescope``, ``--prairielearn`` and ``--similar`` for
+    ``reports`` (of the run's ``paths``); print the class summary when there are several
+    (text mode). A results file is PATH for one submission, one file per submission in a
+    folder for several. Each output is written on its own: one that cannot be written
+    costs only itself, and all that failed are said at the end (exit 2)."""
     from autodiff.cli import UsageError
-    from autodiff.grading import gradebook, summary
-    from autodiff.grading.report import printable
+    from autodiff.grading import gradebook, prairielearn, similarity, summary
 
     paths = [report.path for report in reports] if paths is None else paths
     if len(reports) > 1 and not args.json:
         print(summary.to_text(reports))
+    failed = []
+    if args.csv:
+        failed += _written(args.csv, gradebook.write_csv, args.csv, reports, names, points)
+    if args.similar:
+        failed += _written(args.similar, gradebook.write_json, args.similar,
+                           similarity.document(reports, seed))
+    for platform, target, write in (("Gradescope", args.gradescope, gradebook.write_gradescope),
+                                    ("PrairieLearn", args.prairielearn, prairielearn.write)):
+        if target and reports:
+            failed += _results_files(platform, target, write, reports, names, points, paths,
+                                     hidden, sys.stderr if args.json else sys.stdout)
+    if failed:
+        raise UsageError("cannot write the gradebook: " + "; ".join(failed))
+
+
+def _results_files(platform: str, target: str, write, reports, names, points, paths,
+                   hidden, stream) -> list[str]:
+    """``write`` one results file: ``target`` for one submission, else one per submission
+    in ``target``'s folder (said on ``stream``); returns what could not be written."""
+    from autodiff.grading import gradebook
+    from autodiff.grading.escape import escaped
+
+    if len(paths) == 1:
+        return _written(target, write, target, reports[0], names, points, hidden)
+    folder, lost = gradebook.gradescope_folder(target), []
+    failed = _written(str(folder), lambda: lost.extend(gradebook.write_folder(
+        folder, reports, lambda path, report: write(path, report, names, points, hidden),
+        paths)))
+    if not failed:
+        print(f"{platform} results: {len(reports) - len(lost)} files in "
+              f"{escaped(str(folder), 500)}/, one per submission", file=stream)
+    return failed + lost
+
+
+def _written(target: str, write, *args) -> list[str]:
+    """``[]`` when ``write(*args)`` succeeds, else why ``target`` could not be written."""
+    from autodiff.grading.escape import escaped
+
     try:
-        if args.csv:
-            gradebook.write_csv(args.csv, reports, names, points)
-        if args.gradescope and len(paths) == 1 and reports:
-            gradebook.write_gradescope(args.gradescope, reports[0], names, points)
-        elif args.gradescope and len(paths) > 1:
-            folder = gradebook.write_gradescope_folder(
-                gradebook.gradescope_folder(args.gradescope), reports, names, points, paths)
-            print(f"Gradescope results: {len(reports)} files in {printable(str(folder))}/, "
-                  "one per submission", file=sys.stderr if args.json else sys.stdout)
-    except OSError as error:
-        raise UsageError(f"cannot write the gradebook: {error}") from None
+        write(*args)
+    except (OSError, ValueError) as error:
+        return [f"{escaped(target, 500)}: {escaped(str(error), 500)}"]
+    return []

@@ -18,8 +18,10 @@ The pieces, in the order a grading runs through them:
   ``helpers`` (the submission's own sigma, d_sigma, network_function tested directly) and
   ``behaviours`` (how the function behaves on other inputs);
 * ``report``    prints the verdicts as text or JSON, with a runnable reproduction;
-* ``gradebook`` writes the CSV gradebook and Gradescope's ``results.json``; ``summary`` sums
-  up a class.
+* ``gradebook`` writes the CSV gradebook and Gradescope's ``results.json``, ``prairielearn``
+  PrairieLearn's; ``summary`` sums up a class, ``similarity`` finds its identical wrong
+  answers; ``escape`` is the one escaping of what a submission wrote, for every output;
+* ``interrupts`` records Ctrl-C, so that a run stops cleanly with what it graded.
 
 Nothing here imports JAX at package import time; the oracle does, when it is first used.
 The sandbox's side of ``confinement`` imports only the standard library and NumPy, and is

@@ -28,6 +28,15 @@ NEAR_ZERO_RATIO = 100.0
 CLOSE = 1e-3
 
 
+def close(expected: np.ndarray, got: np.ndarray | None) -> bool:
+    """Whether ``got`` is within ``CLOSE`` of ``expected`` relative to its largest element
+    (same shape, every element finite)."""
+    if got is None or got.shape != expected.shape or not np.isfinite(got).all():
+        return False
+    scale = float(np.max(np.abs(expected)))
+    return scale > 0 and float(np.max(np.abs(got - expected))) < CLOSE * scale
+
+
 def _relative_error(grader, name: str, case: Case) -> float | None:
     """max |got - expected| / max |expected| of ``name`` on ``case``; 0 when it passes,
     ``None`` when it gives no value."""

@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import random
 import secrets
+import tempfile
+import threading
 
-from hypothesis import HealthCheck, Phase, Verbosity, find, settings
+from hypothesis import HealthCheck, Phase, Verbosity, configuration, find, settings
 from hypothesis.errors import NoSuchExample
 
 from autodiff.core import worksheet_oracle as oracle
@@ -35,6 +37,46 @@ def search_settings(examples: int) -> settings:
                     phases=(Phase.generate, Phase.shrink))
 
 
+class _PrivateStorage:
+    """Hypothesis' storage folder moved, while any grader's search runs, to a temporary one
+    removed after: with ``database=None`` it still caches the constants it reads from local
+    modules under ``.hypothesis/`` of the folder the grader started in (a class's folder).
+    Nested and concurrent searches share one folder; the last to end restores the old one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._folder: tempfile.TemporaryDirectory | None = None
+        self._previous = None
+
+    @contextlib.contextmanager
+    def __call__(self):
+        with self._lock:
+            if self._users == 0:
+                self._previous = configuration.storage_directory(intent_to_write=False).path
+                self._folder = tempfile.TemporaryDirectory(prefix="backprop-grade-")
+                configuration.set_hypothesis_home_dir(self._folder.name)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    configuration.set_hypothesis_home_dir(self._previous)
+                    self._folder.cleanup()
+
+
+private_storage = _PrivateStorage()
+
+
+def search(strategy, condition, seed: int, examples: int):
+    """Hypothesis' ``find`` with the grading's settings and ``seed``, its storage private."""
+    with private_storage():
+        return find(strategy, condition, settings=search_settings(examples),
+                    random=random.Random(seed))
+
+
 def draw_cases(seed: int, examples: int) -> list[Case]:
     """The cases hypothesis' search with ``seed`` tries, in order, when none fails."""
     drawn: list[Case] = []
@@ -44,7 +86,7 @@ def draw_cases(seed: int, examples: int) -> list[Case]:
         return False
 
     with contextlib.suppress(NoSuchExample):  # none failed: the search's usual end
-        find(cases(), record, settings=search_settings(examples), random=random.Random(seed))
+        search(cases(), record, seed, examples)
     return drawn
 
 

@@ -9,15 +9,17 @@ function, ``parse_points``). A function scores its points when it passes, 0 othe
   teacher should look at: ``did_not_load`` (with ``hung`` when loading did not finish in
   time), a ``hung`` (a call that did not return in time)/``crash``/``output_limit``/
   ``protocol``/``exit``/``mutated``/``missing`` function, ``hidden`` when the worksheet's own
-  case does not show the mistake). A cell that a spreadsheet would read as a formula is
-  quoted, and control characters are escaped, since file names and messages come from
-  students.
+  case does not show the mistake). Every cell is escaped (``escape.cell``: no control or
+  bidirectional character, no formula, even after leading blanks), since file names and
+  messages come from students.
 * Gradescope (its autograder specification, ``/autograder/results/results.json``): the total
-  ``score``, ``execution_time``, an ``output`` for the whole submission, and a ``tests`` entry
-  per function with ``name``, ``score``, ``max_score``, ``status`` (``passed``/``failed``),
-  ``output`` (the failure, its diagnoses and the reproduction) and ``visibility``. Several
-  submissions give one such file each, in a folder (``write_gradescope_folder``); none found
-  gives a file with score 0 that says so (``write_no_submission``).
+  ``score``, ``execution_time``, an ``output`` for the whole submission, ``extra_data`` (the
+  seed and the sandbox), and a ``tests`` entry per function with ``name``, ``score``,
+  ``max_score``, ``status`` (``passed``/``failed``), ``output`` (the failure, its diagnoses
+  and the reproduction) and ``visibility`` (``after_due_date`` for a function in
+  ``hidden``). Several submissions give one such file each, in a folder (``write_folder``,
+  which PrairieLearn's files use too); none found gives a file with score 0 that says so
+  (``write_no_submission``).
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ import csv
 import json
 import math
 import os
-import re
 from pathlib import Path
 
+from autodiff.grading.escape import cell, escaped, file_name
 from autodiff.grading.grader import FunctionResult, GradeReport
 from autodiff.grading.report import reproduction, worst_line
 
@@ -39,7 +41,6 @@ FLAGGED_KINDS = ("timeout", "crash", "output_limit", "protocol", "exit", "mutate
                  "integrity", "nondeterministic")
 # A call that did not return in time is flagged as the README says: it hung.
 FLAG_WORDS = {"timeout": "hung"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def parse_points(text: str | None, names) -> dict[str, float]:
@@ -122,14 +123,6 @@ def json_fields(report: GradeReport, names, points: dict[str, float]) -> dict:
             "points": earned, "flags": flags(report)}
 
 
-def _cell(value) -> str | int | float:
-    """A CSV cell a spreadsheet shows as text: no formula, no control character."""
-    if not isinstance(value, str):
-        return value
-    value = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 def csv_rows(reports: list[GradeReport], names, points: dict[str, float]) -> list[list]:
     """The header and one row per report (see the module docstring)."""
     names = list(names)
@@ -140,7 +133,7 @@ def csv_rows(reports: list[GradeReport], names, points: dict[str, float]) -> lis
         earned = [_score(by_name[name], points) if name in by_name else 0.0 for name in names]
         rows.append([report.path, *map(_number, earned), _number(sum(earned)), _number(total),
                      short_diagnoses(report), " ".join(flags(report))])
-    return [[_cell(value) for value in row] for row in rows]
+    return [[cell(value) for value in row] for row in rows]
 
 
 def write_csv(path: str | Path, reports: list[GradeReport], names, points) -> None:
@@ -148,15 +141,17 @@ def write_csv(path: str | Path, reports: list[GradeReport], names, points) -> No
         csv.writer(stream).writerows(csv_rows(reports, names, points))
 
 
-def _test_output(result: FunctionResult) -> str:
+def test_output(result: FunctionResult) -> str:
+    """One function's verdict as text for a student: the failure, its case, the worst
+    element, the diagnoses and the reproduction (or that it passes)."""
     if result.passed:
         return f"passes ({result.cases_tried} cases)"
-    lines = [result.failure.reason if result.failure is not None else "failed"]
+    lines = [escaped(result.failure.reason) if result.failure is not None else "failed"]
     if result.case is not None:
         lines.append(f"case: {result.case.describe()}")
     if worst_line(result):
         lines.append(worst_line(result))
-    lines += [f"diagnosis: {text}" for _, text in result.diagnosis]
+    lines += [f"diagnosis: {escaped(text)}" for _, text in result.diagnosis]
     lines += [f"note: {note}" for note in result.notes]
     snippet = reproduction(result)
     if snippet:
@@ -164,38 +159,43 @@ def _test_output(result: FunctionResult) -> str:
     return "\n".join(lines)
 
 
+def function_output(report: GradeReport, name: str) -> str:
+    """``test_output`` of ``name`` in ``report``, or why it was not graded."""
+    if report.load_error is not None:
+        return f"not graded: the submission did not load: {escaped(report.load_error)}"
+    result = next((result for result in report.functions if result.name == name), None)
+    return "not graded" if result is None else test_output(result)
+
+
 def gradescope_results(report: GradeReport, names, points: dict[str, float],
-                       visibility: str = "visible") -> dict:
-    """Gradescope's ``results.json`` for one submission (every function a test)."""
-    by_name = {result.name: result for result in report.functions}
-    tests = []
-    for name in names:
-        result = by_name.get(name)
-        passed = result is not None and result.passed
-        if report.load_error is not None:
-            output = f"not graded: the submission did not load: {report.load_error}"
-        elif result is None:
-            output = "not graded"
-        else:
-            output = _test_output(result)
-        tests.append({"name": name, "score": _number(points[name] if passed else 0.0),
-                      "max_score": _number(points[name]),
-                      "status": "passed" if passed else "failed", "output": output,
-                      "output_format": "text", "visibility": visibility})
-    passed = sum(test["status"] == "passed" for test in tests)
-    overall = (f"The submission could not be graded: {report.load_error}"
+                       hidden=frozenset()) -> dict:
+    """Gradescope's ``results.json`` for one submission (every function a test; those in
+    ``hidden`` shown after the due date). ``extra_data`` holds the seed and the sandbox."""
+    passing = {result.name for result in report.functions if result.passed}
+    tests = [{"name": name, "score": _number(points[name] if name in passing else 0.0),
+              "max_score": _number(points[name]),
+              "status": "passed" if name in passing else "failed",
+              "output": function_output(report, name), "output_format": "text",
+              "visibility": "after_due_date" if name in hidden else "visible"}
+             for name in names]
+    shown = [name for name in names if name not in hidden]
+    later = (f" {len(names) - len(shown)} more are shown after the due date."
+             if len(shown) < len(names) else "")
+    overall = (f"The submission could not be graded: {escaped(report.load_error)}"
                if report.load_error is not None
-               else f"{passed} of {len(tests)} Jacobians pass.")
+               else f"{len(passing & set(shown))} of {len(shown)} Jacobians pass.{later}")
     return {"score": _number(sum(test["score"] for test in tests)),
             "execution_time": round(report.seconds, 3), "output": overall,
-            "output_format": "text", "visibility": visibility, "tests": tests}
+            "output_format": "text", "visibility": "visible",
+            "extra_data": {"seed": report.seed, "sandbox": report.sandbox}, "tests": tests}
 
 
 def no_submission_results(where: str, names, points: dict[str, float],
                           visibility: str = "visible") -> dict:
     """Gradescope's ``results.json`` when no submission was found at ``where``: score 0, and
     an ``output`` that says so (Gradescope shows only 'results.json not found' otherwise)."""
-    output = f"No submission was found in {where}: expected a .py file or a .ipynb notebook."
+    output = (f"No submission was found in {escaped(where)}: expected a .py file or a .ipynb "
+              "notebook.")
     tests = [{"name": name, "score": 0, "max_score": _number(points[name]), "status": "failed",
               "output": "not graded: no submission was found", "output_format": "text",
               "visibility": visibility} for name in names]
@@ -203,16 +203,17 @@ def no_submission_results(where: str, names, points: dict[str, float],
             "visibility": visibility, "tests": tests}
 
 
-def _write_json(path: str | Path, document: dict) -> None:
+def write_json(path: str | Path, document: dict) -> None:
     Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
-def write_gradescope(path: str | Path, report: GradeReport, names, points) -> None:
-    _write_json(path, gradescope_results(report, names, points))
+def write_gradescope(path: str | Path, report: GradeReport, names, points,
+                     hidden=frozenset()) -> None:
+    write_json(path, gradescope_results(report, names, points, hidden))
 
 
 def write_no_submission(path: str | Path, where: str, names, points) -> None:
-    _write_json(path, no_submission_results(where, names, points))
+    write_json(path, no_submission_results(where, names, points))
 
 
 def gradescope_folder(path: str | Path) -> Path:
@@ -224,33 +225,40 @@ def gradescope_folder(path: str | Path) -> Path:
 
 def gradescope_names(files: list[str]) -> list[str]:
     """A results file name per submission: its path relative to the submissions' common
-    folder, separators replaced (``late/alice.ipynb`` -> ``late__alice.ipynb.json``), each
-    name distinct (a ``-2``, ``-3`` … before ``.json`` where two would be the same)."""
+    folder, separators replaced (``late/alice.ipynb`` -> ``late__alice.ipynb.json``), escaped
+    (``escape.file_name``: printable, at most 255 bytes), each name distinct (a ``-2``, ``-3``
+    … before ``.json`` where two would be the same)."""
     # Not resolved: a symbolic link's name is the submission's, its target the student's.
     absolute = [Path(os.path.abspath(file)) for file in files]
     root = Path(os.path.commonpath([str(path.parent) for path in absolute])) if files else None
-    names, taken = [], set()
-    for path in absolute:
-        stem = "__".join(path.relative_to(root).parts)
-        stem = _CONTROL.sub("_", stem)[:200]  # a file name the file system takes
-        name, count = f"{stem}.json", 1
-        while name in taken:
-            count += 1
-            name = f"{stem}-{count}.json"
-        taken.add(name)
-        names.append(name)
-    return names
+    taken: set[str] = set()
+    return [file_name("__".join(path.relative_to(root).parts), ".json", taken)
+            for path in absolute]
 
 
-def write_gradescope_folder(folder: str | Path, reports: list[GradeReport], names,
-                            points, files: list[str] | None = None) -> Path:
-    """One Gradescope ``results.json`` per report in ``folder`` (made if missing), named by
-    ``gradescope_names`` of ``files`` (all the run's submissions, so that a name does not
-    depend on which were graded; default: the reports' files); returns the folder."""
+def write_folder(folder: str | Path, reports: list[GradeReport], write,
+                 files: list[str] | None = None) -> list[str]:
+    """One results file per report in ``folder`` (made if missing), written by
+    ``write(path, report)`` and named by ``gradescope_names`` of ``files`` (all the run's
+    submissions, so that a name does not depend on which were graded; default: the reports'
+    files). Each file is written on its own: returns why each one that could not be written
+    failed (escaped), ``[]`` when all were."""
     folder = Path(folder)
     folder.mkdir(exist_ok=True)
     files = [report.path for report in reports] if files is None else files
     by_file = dict(zip(files, gradescope_names(files), strict=True))
+    failed = []
     for report in reports:
-        write_gradescope(folder / by_file[report.path], report, names, points)
-    return folder
+        target = folder / by_file[report.path]
+        try:
+            write(target, report)
+        except (OSError, ValueError) as error:
+            failed.append(f"{escaped(str(target))}: {escaped(str(error))}")
+    return failed
+
+
+def write_gradescope_folder(folder: str | Path, reports: list[GradeReport], names, points,
+                            files: list[str] | None = None, hidden=frozenset()) -> list[str]:
+    """Gradescope's ``results.json`` of each report in ``folder`` (``write_folder``)."""
+    return write_folder(folder, reports, lambda path, report: write_gradescope(
+        path, report, names, points, hidden), files)

@@ -12,19 +12,20 @@ diagnosed (``diagnose``).
 
 from __future__ import annotations
 
-import random
+import hashlib
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from hypothesis import find
 from hypothesis.errors import Flaky, NoSuchExample
 
-from autodiff.grading.casebook import CaseBook, search_settings
+from autodiff.core.diagnose import Diagnosis
+from autodiff.grading.casebook import CaseBook, search
 from autodiff.grading.cases import Case
 from autodiff.grading.cases import cases as drawn_cases
 from autodiff.grading.confinement.sandbox import FATAL, Outcome, Sandbox
 from autodiff.grading.diagnose import diagnose
+from autodiff.grading.escape import escaped
 from autodiff.grading.judge import Failure, judge, nondeterministic
 
 
@@ -40,6 +41,9 @@ class FunctionResult:
     expected: np.ndarray | None = None
     diagnosis: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Case index in the run's batch -> fingerprint of a wrong array answered there
+    # (``fingerprint``), for the similarity report: the same for every submission of a run.
+    wrong_answers: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,6 +107,7 @@ class Grader:
             else:
                 result = FunctionResult(name, passed=False, failure=Failure(
                     "missing", f"{name} is not defined (or not a function)"))
+            result.wrong_answers = self._wrong_answers(name)
             results.append(result)
             if progress is not None:
                 progress(name)
@@ -141,6 +146,15 @@ class Grader:
         result.passed = True
         return result
 
+    def _wrong_answers(self, name: str) -> dict[int, str]:
+        """The fingerprints of the wrong arrays ``name`` answered on the batch's cases."""
+        found = {}
+        for index, case in enumerate(self.book.cases):
+            outcome, failure = self._answers.get((name, case.key), (None, None))
+            if failure is not None and outcome.status == "value":
+                found[index] = fingerprint(outcome.value)
+        return found
+
     def _search(self, result: FunctionResult, known: dict) -> FunctionResult | None:
         """Replay hypothesis' search from the batch's answers and shrink the first failure."""
         name, stop = result.name, []
@@ -160,8 +174,7 @@ class Grader:
             return failure is not None
 
         try:
-            minimal = find(drawn_cases(), fails, settings=search_settings(self.book.examples),
-                           random=random.Random(self.book.seed))
+            minimal = search(drawn_cases(), fails, self.book.seed, self.book.examples)
         except (NoSuchExample, Flaky):
             minimal = None
         if stop:
@@ -197,7 +210,12 @@ class Grader:
         result.case, result.failure = case, failure
         result.expected = self.oracle(case)[0][result.name[2:]]
         if failure.kind not in (*FATAL, "nondeterministic", "integrity"):
-            result.diagnosis = diagnose(self, result.name, case, failure)
+            try:
+                result.diagnosis = diagnose(self, result.name, case, failure)
+            except Exception as error:  # a bug of ours: the verdict stands, undiagnosed
+                result.diagnosis = [Diagnosis(
+                    "not_diagnosed", "the grader could not diagnose this failure (internal "
+                    f"error: {type(error).__name__}: {escaped(str(error), 300)})")]
         return result
 
     @staticmethod
@@ -205,6 +223,12 @@ class Grader:
         (W1, b1), (W2, b2), (W3, b3) = case.params
         return W1, b1, W2, b2, W3, b3, case.x, case.y
 
+
+def fingerprint(value: np.ndarray) -> str:
+    """A short hash of an answer's shape and float64 bytes: equal answers, equal prints."""
+    digest = hashlib.blake2b(str(value.shape).encode(), digest_size=12)
+    digest.update(np.ascontiguousarray(value, dtype=np.float64).tobytes())
+    return digest.hexdigest()
 
 
 def _same(first: Outcome, second: Outcome) -> bool:

@@ -21,6 +21,8 @@ import numpy as np
 
 from autodiff.core.diagnose import Diagnosis
 from autodiff.core.slips import Trace
+from autodiff.grading.escape import escaped
+from autodiff.grading.judge import MESSAGE_LIMIT
 from reference.activations import d_logistic, logistic
 
 # Points where sigma and d_sigma are compared with the logistic: near 0, where a Taylor
@@ -53,7 +55,7 @@ def sandbox_caller(box, timeout: float | None = None) -> Caller:
         outcome = box.apply(name, *arrays, params=params, item=item, timeout=timeout)
         if outcome.status == "value":
             return outcome.value
-        return CallError(outcome.status, outcome.message)
+        return CallError(outcome.status, escaped(outcome.message, MESSAGE_LIMIT))
 
     return call
 
@@ -112,8 +114,12 @@ def _network_function(call: Caller, params, x: np.ndarray) -> Diagnosis | None:
     if isinstance(stages, CallError):
         return Diagnosis(key, "your network_function(x) does not give the 7 stages "
                          f"a0, z1, a1, z2, a2, z3, a3: {stages.message}")
+    shapes = stage_shapes(params, x)
     for index, (stage, got) in enumerate(zip(STAGES, stages, strict=True)):
         layer = (index + 1) // 2
+        if got.shape != shapes[index]:  # checked before any arithmetic: nothing broadcasts
+            return Diagnosis(key, f"your network_function returns {stage} of shape "
+                             f"{got.shape}; the network's {stage} has shape {shapes[index]}")
         if index == 0:
             right, formula = x, "x"
         elif stage[0] == "z":
@@ -148,17 +154,34 @@ def check_helpers(call: Caller, params, x: np.ndarray) -> list[Diagnosis]:
     return [diagnosis for diagnosis in found if diagnosis is not None]
 
 
+def stage_shapes(params, x: np.ndarray) -> list[tuple[int, ...]]:
+    """The shapes of ``a0, z1, a1, z2, a2, z3, a3`` in a right forward pass of ``params`` on
+    ``x``: ``a0`` is ``x``, ``z_l`` and ``a_l`` are ``(n_l, N)``."""
+    batch = x.shape[1]
+    return [x.shape, *(shape for W, _ in params for shape in [(W.shape[0], batch)] * 2)]
+
+
+def _usable(value, shape) -> bool:
+    """Whether a submission's array can enter the trusted side's arithmetic: ``shape``
+    exactly (nothing is broadcast), every element finite."""
+    return (isinstance(value, np.ndarray) and value.shape == tuple(shape)
+            and bool(np.isfinite(value).all()))
+
+
 def own_trace(call: Caller, params, x: np.ndarray) -> Trace | None:
     """The forward pass and the σ' of ``network_function`` and ``d_sigma`` as the submission
-    defines them (``None`` if either fails), for ``autodiff.core.slips.block_gradient``."""
+    defines them, for ``autodiff.core.slips.block_gradient``; ``None`` if either fails or
+    gives an array of the wrong shape or a non-finite one."""
     stages = _stages(call, params, x)
-    if isinstance(stages, CallError):
+    if isinstance(stages, CallError) or not all(
+            _usable(stage, shape) for stage, shape in zip(stages, stage_shapes(params, x),
+                                                           strict=True)):
         return None
     a, z = stages[0::2], [None, *stages[1::2]]
     slope = [None]
     for zl in z[1:]:
         value = call("d_sigma", zl)
-        if isinstance(value, CallError) or value.shape != zl.shape:
+        if isinstance(value, CallError) or not _usable(value, zl.shape):
             return None
         slope.append(value)
     return Trace(a, z, slope, [None, *(np.asarray(W, np.float64).T for W, _ in params)])

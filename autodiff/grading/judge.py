@@ -14,6 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from autodiff.grading.confinement.sandbox import Outcome
+from autodiff.grading.escape import escaped
+
+# A submission's own message (an exception's) is kept to this many characters, escaped.
+MESSAGE_LIMIT = 2000
 
 
 @dataclass
@@ -32,7 +36,7 @@ class Failure:
 def judge(outcome: Outcome, expected: np.ndarray, tolerance: np.ndarray) -> Failure | None:
     """None when ``outcome`` is a correct Jacobian, a ``Failure`` saying why otherwise."""
     if outcome.status != "value":
-        return Failure(outcome.status, outcome.message)
+        return Failure(outcome.status, escaped(outcome.message, MESSAGE_LIMIT))
     got = outcome.value
     note = "" if outcome.dtype in (None, "float64") else f" (returned dtype {outcome.dtype})"
     if got.shape != expected.shape:
@@ -61,7 +65,7 @@ def _element(index, expected, got, tolerance) -> dict:
 def _answer(outcome: Outcome) -> str:
     if outcome.status == "value":
         return f"returned an array of shape {outcome.value.shape}"
-    return outcome.message or outcome.status
+    return escaped(outcome.message, MESSAGE_LIMIT) or outcome.status
 
 
 def nondeterministic(first: Outcome, second: Outcome, expected: np.ndarray,

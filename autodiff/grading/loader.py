@@ -66,7 +66,8 @@ def load_submission(path: str | Path) -> list[Cell]:
             if status.st_size > limit:
                 raise LoadError(f"{path}: {status.st_size} bytes, more than the "
                                 f"{limit >> 20} MiB a {path.suffix} submission may have")
-            text = handle.read(limit + 1).decode("utf-8")
+            # utf-8-sig: a BOM at the start (some editors save one) is read as Python does.
+            text = handle.read(limit + 1).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise LoadError(f"{path}: cannot read it as UTF-8 text ({error})") from None
     if path.suffix == ".py":
@@ -77,11 +78,11 @@ def load_submission(path: str | Path) -> list[Cell]:
 def notebook_cells(text: str, name: str) -> list[Cell]:
     """The marked code cells of the notebook JSON ``text``."""
     try:
-        notebook = json.loads(text)
+        notebook = json.loads(text, parse_int=_integer)
         raw_cells = notebook["cells"]
     except RecursionError:
         raise LoadError(f"{name}: not a Jupyter notebook (its JSON is nested too deeply)") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError) as error:
         raise LoadError(f"{name}: not a Jupyter notebook ({error})") from None
     if not isinstance(raw_cells, list):
         raise LoadError(f"{name}: not a Jupyter notebook (its cells are not a list)")
@@ -107,6 +108,16 @@ def notebook_cells(text: str, name: str) -> list[Cell]:
             "the grader runs only the worksheet's marked cells"
         )
     return cells
+
+
+def _integer(digits: str) -> int | str:
+    """A notebook's integer; one Python refuses to convert (more digits than
+    ``sys.get_int_max_str_digits()``, an ``execution_count`` of 5000) stays text, since the
+    grader reads no number of a notebook."""
+    try:
+        return int(digits)
+    except ValueError:
+        return digits
 
 
 @functools.cache

@@ -1,29 +1,28 @@
 """Grade many submissions: ``grade_many`` over files, folders and globs, in parallel.
 
 The parent draws the run's cases and their expected Jacobians once (``CaseBook``) and probes
-the isolation once, then hands both to ``jobs`` worker processes, each a ``Session`` with its
-own zygote, which grade one file at a time (every file in a fresh sandbox). A file that
-cannot be loaded, hangs or crashes is a report like any other; a worker that dies is replaced,
-its file reported as not graded. Ctrl-C stops the workers (and, through the zygotes, every
-sandbox) and returns the reports finished so far, with ``interrupted`` set.
+the isolation once, then hands both to ``jobs`` worker processes (``WorkerPool``), each a
+``Session`` with its own zygote, which grade one file at a time (every file in a fresh
+sandbox). A file that cannot be loaded, hangs or crashes is a report like any other; a worker
+that dies is replaced, its file reported as not graded. Ctrl-C (``interrupts``) stops the
+workers (and, through the zygotes, every sandbox) and returns the reports finished so far,
+with ``interrupted`` set.
 """
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import multiprocessing
 import os
 import signal
-import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
 
 from autodiff.grading.grader import GradeReport
-from autodiff.grading.session import Options, Session
+from autodiff.grading.interrupts import Interrupts, recording_interrupts
+from autodiff.grading.session import Options, Session, internal_error
 
 SUFFIXES = (".py", ".ipynb")
 
@@ -37,49 +36,6 @@ class Batch:
     seed: int
     sandbox: dict | None  # None when interrupted before the isolation was probed
     interrupted: bool = False
-
-
-class Interrupts:
-    """Ctrl-C, recorded as well as raised. CPython ignores an exception raised inside a
-    ``gc.callbacks`` hook (hypothesis registers one), so a KeyboardInterrupt raised there is
-    lost; the flag is not, and ``check`` between the phases of a run raises it again. Once the
-    run is stopping, a further Ctrl-C is only recorded, so that the clean-up completes."""
-
-    def __init__(self) -> None:
-        self.seen = False
-        self.stopping = False
-
-    def handler(self, signum, frame) -> None:
-        self.seen = True
-        if not self.stopping:
-            raise KeyboardInterrupt
-
-    def check(self) -> None:
-        if self.seen and not self.stopping:
-            raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _interrupts() -> Iterator[Interrupts]:
-    """An ``Interrupts`` whose handler is SIGINT's for the block (the main thread only: a
-    handler cannot be set elsewhere, and there the default one stays)."""
-    interrupts = Interrupts()
-    if threading.current_thread() is not threading.main_thread():
-        yield interrupts
-        return
-    previous, hook = signal.signal(signal.SIGINT, interrupts.handler), sys.unraisablehook
-
-    def unraisable(info) -> None:
-        # Ours, lost in a gc callback: recorded (the flag), not printed as a traceback.
-        if not (interrupts.seen and isinstance(info.exc_value, KeyboardInterrupt)):
-            hook(info)
-
-    sys.unraisablehook = unraisable
-    try:
-        yield interrupts
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        sys.unraisablehook = hook
 
 
 def expand(arguments) -> tuple[list[str], list[str]]:
@@ -115,7 +71,7 @@ def grade_many(paths: list[str], options: Options, *, jobs: int = 1,
     ``interrupted`` set and the reports finished so far."""
     options = options.with_seed()
     batch = Batch([], options.seed, None)
-    with _interrupts() as interrupts:
+    with recording_interrupts() as interrupts:
         try:
             if jobs <= 1 or len(paths) <= 1:
                 _in_process(batch, paths, options, progress, interrupts)
@@ -159,13 +115,13 @@ def _worker(connection, options, book, isolation, parent: int) -> None:
                 report = session.grade(path)
             except Exception as error:  # a bug of ours: a row, and the run goes on
                 report = GradeReport(path, [], 0.0, options.examples, seed=options.seed,
-                                     sandbox=session.isolation.to_json(), load_error=(
-                                         f"not graded: internal error ({type(error).__name__}: "
-                                         f"{error})"))
+                                     sandbox=session.isolation.to_json(),
+                                     load_error=internal_error(error))
             connection.send(report)
 
 
-def _in_workers(batch, paths, options, jobs, progress, interrupts) -> None:
+def _in_workers(batch: Batch, paths, options: Options, jobs: int, progress,
+                interrupts: Interrupts) -> None:
     from autodiff.grading.casebook import CaseBook
     from autodiff.grading.confinement.isolation import strongest
     from autodiff.grading.confinement.zygote_client import Zygote
@@ -176,20 +132,60 @@ def _in_workers(batch, paths, options, jobs, progress, interrupts) -> None:
     interrupts.check()
     book = CaseBook(options.seed, options.examples).warm()
     interrupts.check()  # after drawing the cases
-    context = multiprocessing.get_context("spawn")
-    done: dict[int, GradeReport] = {}
-    queue = list(enumerate(paths))
-    workers: dict = {}  # connection -> (process, index of the file it grades or None)
-    unsent: dict = {}  # index of a file -> how often sending it failed
-    started = []
+    pool = WorkerPool(paths, options, book, isolation, batch.sandbox, progress)
+    try:
+        pool.run(jobs, interrupts)
+    except KeyboardInterrupt:
+        interrupts.stopping = True
+        batch.interrupted = True
+        pool.terminate()
+    finally:
+        interrupts.stopping = True  # the clean-up below is not interrupted
+        batch.reports = pool.reports()
+        pool.join()
 
-    def start():
+
+class WorkerPool:
+    """Worker processes grading ``paths``, each file sent to the next idle worker; a worker
+    that ends is replaced, and its file is a row ('the grader's worker process ended')."""
+
+    def __init__(self, paths: list[str], options: Options, book, isolation,
+                 sandbox: dict | None, progress: Callable[[GradeReport], None] | None):
+        self.paths, self.options, self.book, self.isolation = paths, options, book, isolation
+        self.sandbox, self.progress = sandbox, progress
+        self.context = multiprocessing.get_context("spawn")
+        self.queue = list(enumerate(paths))  # (index, path) of the files not yet sent
+        self.workers: dict = {}  # connection -> (process, index of the file it grades or None)
+        self.unsent: dict[int, int] = {}  # index of a file -> how often sending it failed
+        self.started: list = []
+        self.done: dict[int, GradeReport] = {}
+
+    def run(self, jobs: int, interrupts: Interrupts) -> None:
+        """Start ``jobs`` workers (at most one per file) and grade every file."""
+        for _ in range(min(jobs, len(self.paths))):
+            self.start()
+            interrupts.check()
+        for connection in list(self.workers):
+            self.dispatch(connection)
+        while self.workers:
+            interrupts.check()
+            sentinels = {process.sentinel: connection
+                         for connection, (process, _) in self.workers.items()}
+            # A timeout, so that an interrupt lost in a gc callback is seen within it.
+            for ready in wait([*self.workers, *sentinels], timeout=0.25):
+                self.receive(sentinels.get(ready, ready))
+        while self.queue:  # no worker could be started for these
+            self.not_graded(self.queue.pop(0)[0],
+                            "no worker process of the grader could be started")
+
+    def start(self):
         """A new worker's connection; None when three tries to start one failed (a worker
         killed while it reads its start-up data fails ``process.start``)."""
         for _ in range(3):
-            ours, theirs = context.Pipe()
-            process = context.Process(target=_worker, daemon=True,
-                                      args=(theirs, options, book, isolation, os.getpid()))
+            ours, theirs = self.context.Pipe()
+            process = self.context.Process(
+                target=_worker, daemon=True,
+                args=(theirs, self.options, self.book, self.isolation, os.getpid()))
             # The worker starts with Ctrl-C blocked (the mask is inherited): the parent
             # decides when to stop, also while the worker is still importing; ours waits
             # until it started.
@@ -202,40 +198,55 @@ def _in_workers(batch, paths, options, jobs, progress, interrupts) -> None:
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                 theirs.close()
-            started.append(process)
-            workers[ours] = (process, None)
+            self.started.append(process)
+            self.workers[ours] = (process, None)
             return ours
         return None
 
-    def dispatch(connection) -> None:
+    def receive(self, connection) -> None:
+        """The report a worker sent (or its end) and its next file."""
+        if connection not in self.workers:
+            return
+        _, index = self.workers[connection]
+        try:
+            report = connection.recv()
+        except (EOFError, OSError):
+            replacement = self.lost(connection, index)
+            if replacement is not None:
+                self.dispatch(replacement)
+            return
+        self.finish(index, report)
+        self.dispatch(connection)
+
+    def dispatch(self, connection) -> None:
         """Send the worker of ``connection`` the next file (or None: stop). A worker that
         cannot be sent to has ended (killed while it started, say): it is replaced, and the
         file goes back to the queue, once; a second time it is a row of the results."""
         while connection is not None:
-            process, _ = workers[connection]
-            index, path = queue.pop(0) if queue else (None, None)
+            process, _ = self.workers[connection]
+            index, path = self.queue.pop(0) if self.queue else (None, None)
             try:
                 connection.send(path)
             except OSError:  # BrokenPipeError and the like: the worker is gone
                 row = None
                 if index is not None:
-                    unsent[index] = unsent.get(index, 0) + 1
-                    if unsent[index] < 2:
-                        queue.insert(0, (index, path))
+                    self.unsent[index] = self.unsent.get(index, 0) + 1
+                    if self.unsent[index] < 2:
+                        self.queue.insert(0, (index, path))
                     else:
                         row = index
-                connection = lost(connection, row)
+                connection = self.lost(connection, row)
                 continue
             if index is None:
-                workers.pop(connection)
+                self.workers.pop(connection)
             else:
-                workers[connection] = (process, index)
+                self.workers[connection] = (process, index)
             connection = None
 
-    def lost(connection, index):
+    def lost(self, connection, index):
         """Forget the ended worker of ``connection``; the file it had (``index``) is a row.
         Returns the connection of its replacement when files are left, else None."""
-        process, _ = workers.pop(connection)
+        process, _ = self.workers.pop(connection)
         process.terminate()  # if it is not quite gone yet
         process.join(timeout=5)
         if process.is_alive():
@@ -243,53 +254,28 @@ def _in_workers(batch, paths, options, jobs, progress, interrupts) -> None:
             process.join()
         connection.close()
         if index is not None:
-            not_graded(index, f"the grader's worker process ended (exit status "
-                              f"{process.exitcode})")
-        return start() if queue else None
+            self.not_graded(index, f"the grader's worker process ended (exit status "
+                                   f"{process.exitcode})")
+        return self.start() if self.queue else None
 
-    def not_graded(index: int, why: str) -> None:
-        finish(index, GradeReport(paths[index], [], 0.0, options.examples, seed=options.seed,
-                                  sandbox=batch.sandbox, load_error=f"not graded: {why}"))
+    def not_graded(self, index: int, why: str) -> None:
+        self.finish(index, GradeReport(self.paths[index], [], 0.0, self.options.examples,
+                                       seed=self.options.seed, sandbox=self.sandbox,
+                                       load_error=f"not graded: {why}"))
 
-    def finish(index: int, report: GradeReport) -> None:
-        done[index] = report
-        if progress is not None:
-            progress(report)
+    def finish(self, index: int, report: GradeReport) -> None:
+        self.done[index] = report
+        if self.progress is not None:
+            self.progress(report)
 
-    try:
-        for _ in range(min(jobs, len(paths))):
-            start()
-            interrupts.check()
-        for connection in list(workers):
-            dispatch(connection)
-        while workers:
-            interrupts.check()
-            sentinels = {process.sentinel: connection
-                         for connection, (process, _) in workers.items()}
-            # A timeout, so that an interrupt lost in a gc callback is seen within it.
-            for ready in wait([*workers, *sentinels], timeout=0.25):
-                connection = sentinels.get(ready, ready)
-                if connection not in workers:
-                    continue
-                process, index = workers[connection]
-                try:
-                    report = connection.recv()
-                except (EOFError, OSError):
-                    replacement = lost(connection, index)
-                    if replacement is not None:
-                        dispatch(replacement)
-                    continue
-                finish(index, report)
-                dispatch(connection)
-        while queue:  # no worker could be started for these
-            not_graded(queue.pop(0)[0], "no worker process of the grader could be started")
-    except KeyboardInterrupt:
-        interrupts.stopping = True
-        batch.interrupted = True
-        for process in started:
+    def reports(self) -> list[GradeReport]:
+        """The reports finished so far, in the order of the files."""
+        return [self.done[index] for index in sorted(self.done)]
+
+    def terminate(self) -> None:
+        for process in self.started:
             process.terminate()
-    finally:
-        interrupts.stopping = True  # the clean-up below is not interrupted
-        batch.reports = [done[index] for index in sorted(done)]
-        for process in started:
+
+    def join(self) -> None:
+        for process in self.started:
             process.join(timeout=5)

@@ -4,9 +4,10 @@ The JSON document: ``{"file", "passed", "load_error", "seconds", "examples", "se
 "sandbox": {"full", "namespaces", "landlock_abi", "held", "missing"}, "functions": [{"name",
 "verdict": "PASS" | "FAIL", "cases_tried", "reason", "kind", "case", "worst", "first",
 "diagnosis": [{"key", "text"}], "notes", "reproduction"}]}``; failure fields are null on a
-pass, ``first`` is the earlier answer of a nondeterministic function. In the text, anything
-the submission wrote (messages, names) is cut short and its control characters escaped, so
-that it cannot move the cursor, recolour the terminal or forge a line of the report.
+pass, ``first`` is the earlier answer of a nondeterministic function. In the text and the
+JSON, anything the submission wrote (messages, names) is escaped (``escape.escaped``; in the
+text also cut short), so that it cannot move the cursor, recolour the terminal, reorder what
+is shown or forge a line of the report.
 """
 
 from __future__ import annotations
@@ -14,14 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from autodiff.grading.cases import Case
+from autodiff.grading.escape import escaped
 from autodiff.grading.grader import FunctionResult, GradeReport
-
-
-def printable(text: str, limit: int = 500) -> str:
-    """``text`` cut to ``limit`` characters, every non-printable character escaped."""
-    cut = text if len(text) <= limit else text[:limit] + " …"
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in cut)
 
 
 def _literal(array: np.ndarray) -> str:
@@ -71,18 +66,19 @@ def function_json(result: FunctionResult) -> dict:
         "verdict": "PASS" if result.passed else "FAIL",
         "cases_tried": result.cases_tried,
         "kind": None if failure is None else failure.kind,
-        "reason": None if failure is None else failure.reason,
+        "reason": None if failure is None else escaped(failure.reason),
         "case": _case_json(result.case),
         "worst": None if failure is None else failure.worst,
         "first": None if failure is None or failure.first is None else failure.first.tolist(),
-        "diagnosis": [{"key": key, "text": text} for key, text in result.diagnosis],
+        "diagnosis": [{"key": key, "text": escaped(text)} for key, text in result.diagnosis],
         "notes": result.notes,
         "reproduction": None if result.passed else reproduction(result),
     }
 
 
 def to_json(report: GradeReport) -> dict:
-    return {"file": report.path, "passed": report.passed, "load_error": report.load_error,
+    load_error = None if report.load_error is None else escaped(report.load_error)
+    return {"file": escaped(report.path), "passed": report.passed, "load_error": load_error,
             "seconds": round(report.seconds, 3), "examples": report.examples,
             "seed": report.seed, "sandbox": report.sandbox,
             "functions": [function_json(result) for result in report.functions]}
@@ -115,10 +111,12 @@ def worst_line(result: FunctionResult) -> str | None:
             f"(error {worst['error']:.3g} > tolerance {worst['tolerance']:.3g})")
 
 
-def to_text(report: GradeReport) -> str:
-    path = printable(report.path)
+def to_text(report: GradeReport, hidden=frozenset()) -> str:
+    """The report for a person; a failing function named in ``hidden`` (``--hidden``) says
+    only that it fails, its detail kept for after the due date."""
+    path = escaped(report.path, 500)
     if report.load_error is not None:
-        return f"{path}: cannot be graded: {printable(report.load_error)}"
+        return f"{path}: cannot be graded: {escaped(report.load_error, 500)}"
     lines = [f"Grading {path}  (seed {report.seed}: --seed {report.seed} reproduces the cases)",
              f"  {sandbox_line(report.sandbox)}"]
     for result in report.functions:
@@ -126,13 +124,16 @@ def to_text(report: GradeReport) -> str:
             lines.append(f"  {result.name}  PASS  ({result.cases_tried} cases)")
             continue
         failure = result.failure
-        lines.append(f"  {result.name}  FAIL  {printable(failure.reason)}")
+        if result.name in hidden:
+            lines.append(f"  {result.name}  FAIL  (the details are shown after the due date)")
+            continue
+        lines.append(f"  {result.name}  FAIL  {escaped(failure.reason, 500)}")
         if result.case is not None:
             lines.append(f"        case: {result.case.describe()}" + _SOURCES[result.case.source])
         if worst_line(result):
             lines.append(f"        {worst_line(result)}")
         for _, text in result.diagnosis:
-            lines.append(f"        diagnosis: {text}")
+            lines.append(f"        diagnosis: {escaped(text)}")
         for note in result.notes:
             lines.append(f"        note: {note}")
         snippet = reproduction(result)
@@ -147,9 +148,9 @@ def to_text(report: GradeReport) -> str:
 
 def summary_line(report: GradeReport) -> str:
     """One line for a submission among many: its verdicts in short."""
-    path = printable(report.path, 200)
+    path = escaped(report.path, 200)
     if report.load_error is not None:
-        return f"  LOAD  {path}: {printable(report.load_error, 200)}"
+        return f"  LOAD  {path}: {escaped(report.load_error, 200)}"
     passed, total = sum(result.passed for result in report.functions), len(report.functions)
     failed = ", ".join(f"{result.name} {result.failure.kind}" for result in report.functions
                        if not result.passed)

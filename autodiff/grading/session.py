@@ -19,7 +19,9 @@ from autodiff.grading.casebook import CaseBook, fresh_seed
 from autodiff.grading.confinement.isolation import Isolation, strongest
 from autodiff.grading.confinement.sandbox import Sandbox
 from autodiff.grading.confinement.zygote_client import Limits, SandboxUnavailable, Zygote
+from autodiff.grading.escape import escaped
 from autodiff.grading.grader import Grader, GradeReport
+from autodiff.grading.judge import MESSAGE_LIMIT
 from autodiff.grading.loader import JACOBIAN_NAMES, LoadError, LoadTimeout, load_submission
 
 
@@ -84,14 +86,23 @@ class Session:
                 grader = Grader(box, self.book, deadline=start + options.total_timeout)
                 report.functions = grader.grade(options.names, progress)
         except LoadError as error:
-            report.load_error = str(error)
+            report.load_error = escaped(str(error), MESSAGE_LIMIT)
             report.load_hung = isinstance(error, LoadTimeout)
         except SandboxUnavailable as error:
-            report.load_error = f"the sandbox failed: {error}"
+            report.load_error = f"the sandbox failed: {escaped(str(error), MESSAGE_LIMIT)}"
             self.zygote.close()
             self.zygote = Zygote(options.limits)
+        except Exception as error:  # a bug of ours: this file's row, and the run goes on
+            report.functions = []
+            report.load_error = internal_error(error)
         report.seconds = time.monotonic() - start
         return report
+
+
+def internal_error(error: Exception) -> str:
+    """A row's reason when grading one file failed by a bug of the grader's own."""
+    return (f"not graded: internal error ({type(error).__name__}: "
+            f"{escaped(str(error), MESSAGE_LIMIT)})")
 
 
 def grade(path: str | Path, *, examples: int = 100, seed: int | None = None,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from autodiff.grading import similarity
+from autodiff.grading.escape import escaped
 from autodiff.grading.grader import GradeReport
 
 # Keys whose texts carry one submission's numbers: the summary says them in general.
@@ -27,18 +29,13 @@ GENERAL = {
 TOP = 10
 
 
-def _escaped(text: str, limit: int = 200) -> str:
-    """``text`` with control characters escaped and cut to ``limit`` characters."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-    return text if len(text) <= limit else text[:limit] + " …"
-
-
 def summarise(reports: list[GradeReport], top: int = TOP) -> dict:
     """``{"submissions", "graded", "passed_all", "functions": {name: {"passed", "graded"}},
     "diagnoses": [{"key", "text", "count", "functions": {name: count}}], "did_not_load":
-    [{"file", "reason"}]}``; the diagnoses most common first, ``top`` of them: ``count`` is the
-    number of submissions with that diagnosis, ``functions`` in how many of them each
-    function has it."""
+    [{"file", "reason"}], "similar": [...]}``; the diagnoses most common first, ``top`` of
+    them: ``count`` is the number of submissions with that diagnosis, ``functions`` in how
+    many of them each function has it; ``similar`` the groups of files with identical wrong
+    answers (``similarity.groups``)."""
     loaded = [report for report in reports if report.load_error is None]
     functions: dict[str, dict[str, int]] = {}
     counts: Counter = Counter()
@@ -66,9 +63,11 @@ def summarise(reports: list[GradeReport], top: int = TOP) -> dict:
         "functions": functions,
         "diagnoses": diagnoses,
         # The loader's reasons begin with the file's path: the row names it already.
-        "did_not_load": [{"file": report.path,
-                          "reason": report.load_error.removeprefix(f"{report.path}: ")}
+        "did_not_load": [{"file": escaped(report.path),
+                          "reason": escaped(report.load_error).removeprefix(
+                              f"{escaped(report.path)}: ")}
                          for report in reports if report.load_error is not None],
+        "similar": similarity.groups(reports),
     }
 
 
@@ -87,9 +86,10 @@ def to_text(reports: list[GradeReport], top: int = TOP) -> str:
         for item in summary["diagnoses"]:
             spread = ", ".join(f"{name} ×{count}" for name, count in item["functions"].items())
             noun = "submission" if item["count"] == 1 else "submissions"
-            lines.append(f"  {item['count']:>4} {noun}: {item['text']}  ({spread})")
+            lines.append(f"  {item['count']:>4} {noun}: {escaped(item['text'], 300)}  ({spread})")
+    lines += similarity.to_text(summary["similar"])
     if summary["did_not_load"]:
         lines.append("Did not load:")
-        lines += [f"  {_escaped(item['file'])}: {_escaped(item['reason'])}"
+        lines += [f"  {escaped(item['file'], 200)}: {escaped(item['reason'], 200)}"
                   for item in summary["did_not_load"]]
     return "\n".join(lines)
