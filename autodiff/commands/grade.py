@@ -149,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
     from autodiff.grading import gradebook, summary
     from autodiff.grading.confinement.zygote_client import SandboxUnavailable
     from autodiff.grading.escape import escaped
+    from autodiff.grading.interrupts import recording_interrupts
     from autodiff.grading.pool import expand, grade_many
     from autodiff.grading.report import sandbox_line, summary_line, to_json, to_text
 
@@ -172,36 +173,40 @@ def run(args: argparse.Namespace) -> int:
     # Every submission redraws the bar: the next may be a minute away.
     bar = tqdm(total=len(paths), disable=quiet, desc="grading", unit="submission",
                file=sys.stderr, mininterval=0, miniters=1)
-    try:
-        batch = grade_many(paths, options, jobs=args.jobs,
-                           progress=lambda report: bar.update(1))
-    except SandboxUnavailable as error:
-        raise UsageError(str(error)) from None
-    finally:
-        bar.close()
-    if batch.sandbox is not None and not batch.sandbox["full"]:
-        print(f"warning: {sandbox_line(batch.sandbox)}", file=sys.stderr)
-    reports = batch.reports
-    if args.json:
-        documents = [{**to_json(report), **gradebook.json_fields(report, options.names, points)}
-                     for report in reports]
-        print(json.dumps(documents[0] if single and documents else {
-            "seed": batch.seed, "sandbox": batch.sandbox, "interrupted": batch.interrupted,
-            "summary": summary.summarise(reports), "submissions": documents}, indent=2))
-    elif single and reports:
-        print(to_text(reports[0], hidden))
-    else:
-        for report in reports:
-            print(summary_line(report))
-        print(f"{len(reports)} of {len(paths)} submissions graded (seed {batch.seed}: "
-              f"--seed {batch.seed} reproduces the cases); {sandbox_line(batch.sandbox)}")
-    _gradebook(args, reports, options.names, points, paths, hidden, batch.seed)
-    if batch.interrupted:
-        print("backprop grade: interrupted; the submissions above were graded", file=sys.stderr)
-        return 130
-    statuses = [2 if report.load_error is not None else 0 if report.passed else 1
-                for report in reports]
-    return max(statuses, default=0)
+    # A Ctrl-C once the run has stopped (a second one, or one while the outputs are written)
+    # is recorded, never raised: the gradebook of what was graded is always written.
+    with recording_interrupts() as held:
+        try:
+            batch = grade_many(paths, options, jobs=args.jobs,
+                               progress=lambda report: bar.update(1))
+        except SandboxUnavailable as error:
+            raise UsageError(str(error)) from None
+        finally:
+            held.stopping = True
+            bar.close()
+        if batch.sandbox is not None and not batch.sandbox["full"]:
+            print(f"warning: {sandbox_line(batch.sandbox)}", file=sys.stderr)
+        reports = batch.reports
+        if args.json:
+            documents = [{**to_json(report), **gradebook.json_fields(report, options.names, points)}
+                         for report in reports]
+            print(json.dumps(documents[0] if single and documents else {
+                "seed": batch.seed, "sandbox": batch.sandbox, "interrupted": batch.interrupted,
+                "summary": summary.summarise(reports), "submissions": documents}, indent=2))
+        elif single and reports:
+            print(to_text(reports[0], hidden))
+        else:
+            for report in reports:
+                print(summary_line(report))
+            print(f"{len(reports)} of {len(paths)} submissions graded (seed {batch.seed}: "
+                  f"--seed {batch.seed} reproduces the cases); {sandbox_line(batch.sandbox)}")
+        _gradebook(args, reports, options.names, points, paths, hidden, batch.seed)
+        if batch.interrupted or held.seen:
+            print("backprop grade: interrupted; the submissions above were graded", file=sys.stderr)
+            return 130
+        statuses = [2 if report.load_error is not None else 0 if report.passed else 1
+                    for report in reports]
+        return max(statuses, default=0)
 
 
 def _gradebook(args: argparse.Namespace, reports: list, names, points: dict,
