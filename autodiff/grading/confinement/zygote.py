@@ -234,7 +234,7 @@ class Zygote:
             bits |= confine.BITS["landlock_network"] if enforced["network"] else 0
             bits |= confine.BITS["landlock_signals"] if enforced["signals"] else 0
         if self.seccomp.supported():
-            self.seccomp.install()
+            self.seccomp.install(strong)
             bits |= confine.BITS["seccomp"]
         self.worker.serve(self.protocol, request_fd, reply_fd, config["output_cap"], bits, abi)
         os._exit(0)
