@@ -1,14 +1,16 @@
 """The sandbox's rules, judged by the damage they prevent on this machine, in both modes (full
 isolation, and the weak sandbox without namespaces): System V shared memory does not grow
 the machine's ``Shmem`` nor outlive the grading; no descriptor can be armed to signal a
-process of the teacher's; a teacher's file keeps its mode, times and extended attributes.
-And the other side: correct code that also uses threads, temporary files, sleeping and the
-standard library still passes in both modes (a rule too strict is a false verdict)."""
+process of the teacher's; a teacher's file keeps its mode, times and extended attributes;
+the largest allowed answers on every call are read, not refused. And the other side:
+correct code that also uses threads, temporary files, sleeping and the standard library
+still passes in both modes (a rule too strict is a false verdict)."""
 
 from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -21,6 +23,7 @@ from grade_arena import Arena
 
 from autodiff.grading.confinement.isolation import probe
 from autodiff.grading.confinement.zygote_client import Zygote
+from autodiff.grading.loader import JACOBIAN_NAMES
 from autodiff.grading.session import Options, Session
 
 ZOO = Path(__file__).parent / "submissions"
@@ -166,6 +169,15 @@ def test_a_teachers_file_keeps_its_mode_times_and_attributes(mode, tmp_path):
     for name in ("J_W3", "J_b3", "J_W2"):
         reason = results[name].failure.reason
         assert reason.startswith(("PermissionError", "FileNotFoundError")), (name, reason)
+
+
+def test_the_largest_answers_on_every_call_are_read_not_refused(tmp_path):
+    """Answers of 2**16 elements on every call stream back several frames at once; each is
+    within the bound, so the verdict is about the answer (its shape), never ``protocol``."""
+    shutil.copy(HOSTILE / "largest_answers.py", tmp_path / "largest.py")
+    results = _graded("full", tmp_path / "largest.py")
+    kinds = {name: result.failure.kind for name, result in results.items()}
+    assert kinds == dict.fromkeys(JACOBIAN_NAMES, "shape"), kinds
 
 
 EXERCISE = textwrap.dedent("""
