@@ -2,12 +2,14 @@
 isolation, and the weak sandbox without namespaces): System V shared memory does not grow
 the machine's ``Shmem`` nor outlive the grading; no descriptor can be armed to signal a
 process of the teacher's; a teacher's file keeps its mode, times and extended attributes;
-the largest allowed answers on every call are read, not refused. And the other side:
-correct code that also uses threads, temporary files, sleeping and the standard library
-still passes in both modes (a rule too strict is a false verdict)."""
+the largest allowed answers on every call are read, not refused; no process of the sandbox
+carries the grader's pid on its command line. And the other side: correct code that also
+uses threads, temporary files, sleeping and the standard library still passes in both modes
+(a rule too strict is a false verdict)."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
@@ -22,6 +24,7 @@ import pytest
 from grade_arena import Arena
 
 from autodiff.grading.confinement.isolation import probe
+from autodiff.grading.confinement.sandbox import Sandbox
 from autodiff.grading.confinement.zygote_client import Zygote
 from autodiff.grading.loader import JACOBIAN_NAMES
 from autodiff.grading.session import Options, Session
@@ -178,6 +181,33 @@ def test_the_largest_answers_on_every_call_are_read_not_refused(tmp_path):
     results = _graded("full", tmp_path / "largest.py")
     kinds = {name: result.failure.kind for name, result in results.items()}
     assert kinds == dict.fromkeys(JACOBIAN_NAMES, "shape"), kinds
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{parent}/task").iterdir():
+                children = (task / "children").read_text().split()
+                found += map(int, children)
+                todo += map(int, children)
+    return found
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_no_sandbox_process_carries_the_graders_pid(mode):
+    """The zygote and every process of a sandbox inherit the zygote's command line: it
+    names nothing of the grader's (a pid there is a target)."""
+    source = "def J_W3(x, y):\n    return x\n"
+    with _session(mode) as session, Sandbox(session.zygote, session.isolation,
+                                            [("argv.py", source)], ["J_W3"]) as box:
+        box.load()
+        zygote = session.zygote.process.pid
+        processes = [zygote, *_descendants(zygote)]
+        lines = [Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in processes]
+    assert len(processes) >= 4  # the zygote, a keeper, its init and the child
+    assert not any(str(os.getpid()).encode() in line for line in lines), lines
 
 
 EXERCISE = textwrap.dedent("""

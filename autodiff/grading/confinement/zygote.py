@@ -1,8 +1,10 @@
 """The zygote: a clean process with NumPy imported that forks one fresh sandbox per request.
 
-Started by the grader (``sandbox.Zygote``) as ``python -I -S zygote.py CONTROL_FD PARENT_PID``
-with an empty environment; it never runs a submission's code itself, so every sandbox is a
-fork of a process no student has touched, and none pays NumPy's import again. Requests come
+Started by the grader (``zygote_client.Zygote``) as ``python -I -S zygote.py CONTROL_FD`` with
+an empty environment; its command line, which every sandbox inherits, names nothing of the
+grader's (the grader's pid comes with the configuration, on the control socket). It never
+runs a submission's code itself, so every sandbox is a fork of a process no student has
+touched, and none pays NumPy's import again. Requests come
 as JSON messages on the control socket:
 
 * ``{"op": "spawn", "strong": bool}``: fork a sandbox (``confine.py``: the keeper, the PID
@@ -263,9 +265,10 @@ def _children():
         return []
 
 
-def main(control_fd, parent_pid):
+def main(control_fd):
     control = socket.socket(fileno=control_fd)
     config = json.loads(control.recv(1 << 20))
+    parent_pid = config["parent_pid"]
     sys.path.insert(0, config["numpy_parent"])
     import numpy  # noqa: F401  (imported once here, inherited by every sandbox)
     sys.path.remove(config["numpy_parent"])
@@ -280,4 +283,4 @@ def main(control_fd, parent_pid):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]))
+    main(int(sys.argv[1]))

@@ -71,15 +71,15 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (kept open while it runs)
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-B", str(ZYGOTE), str(theirs.fileno()),
-             str(os.getpid())],
+            [sys.executable, "-I", "-S", "-B", str(ZYGOTE), str(theirs.fileno())],
             pass_fds=[theirs.fileno()], env=environment(), cwd="/", stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True)
         theirs.close()
         self.control, self.timeout, self.limits = ours, timeout, limits
         self.control.settimeout(timeout)
         self._lock = threading.Lock()
-        config = {"numpy_parent": numpy_parent, "read_only": read_only, "hidden": hidden,
+        config = {"parent_pid": os.getpid(), "numpy_parent": numpy_parent,
+                  "read_only": read_only, "hidden": hidden,
                   "scratch_bytes": limits.scratch_bytes, "output_cap": limits.output_cap,
                   "limits": {"memory": limits.memory, "cpu_seconds": limits.cpu_seconds,
                              "file_size": limits.file_size, "open_files": limits.open_files,
