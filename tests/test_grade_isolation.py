@@ -228,3 +228,29 @@ def test_a_zygote_that_died_is_unavailable_not_a_broken_pipe():
         zygote.process.wait()
         with pytest.raises(SandboxUnavailable, match="zygote did not answer"):
             zygote.spawn(True)
+
+
+REAP_AFTER_EVERY_KEEPER_ENDED = """
+import os, sys, time, types, importlib.util
+spec = importlib.util.spec_from_file_location("zygote", sys.argv[1])
+zygote = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(zygote)
+keeper = os.fork()
+if keeper == 0:
+    os._exit(70)
+time.sleep(0.2)
+state = types.SimpleNamespace(children={keeper: None}, finished={})
+zygote.Zygote.reap(state)
+print(os.waitstatus_to_exitcode(state.finished[keeper]))
+"""
+
+
+def test_the_zygote_survives_every_keeper_ending_before_it_is_asked():
+    """A keeper that fails at once (no user namespaces: its setup fails and it exits) ends
+    before the grader asks for it; the zygote keeps its status and must not die looking for
+    another (waitpid with no child left raises ChildProcessError)."""
+    from autodiff.grading.confinement import zygote
+
+    result = subprocess.run([sys.executable, "-c", REAP_AFTER_EVERY_KEEPER_ENDED,
+                             zygote.__file__], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and result.stdout.strip() == "70", result.stderr

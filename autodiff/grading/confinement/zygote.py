@@ -166,7 +166,10 @@ class Zygote:
     def reap(self):
         """Reap the keepers that ended, keeping their status for ``end``."""
         while self.children:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:  # every keeper ended; ``end`` has not been asked yet
+                return
             if pid == 0:
                 return
             if pid in self.children:
