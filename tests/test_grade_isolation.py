@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from autodiff.grading.confinement import confine, seccomp
+from autodiff.cli import main
+from autodiff.grading.confinement import confine, isolation, landlock, seccomp
+from autodiff.grading.confinement.zygote_client import SandboxUnavailable, Zygote
 from autodiff.grading.session import Options, Session
 
 ZOO = Path(__file__).parent / "submissions"
@@ -114,6 +116,63 @@ def test_grading_is_refused_without_user_namespaces_unless_accepted(world):
     sandbox = json.loads(accepted.stdout)["sandbox"]
     assert not sandbox["full"] and "user_namespace" in sandbox["missing"]
     assert {"seccomp", "landlock_filesystem", "clean_environment"} <= set(sandbox["held"])
+
+
+def _without_namespaces(monkeypatch):
+    probe = isolation.probe
+
+    def weak_probe(zygote, strong, timeout=30.0):
+        if strong:
+            raise SandboxUnavailable("no user namespaces (faked by the test)")
+        return probe(zygote, strong, timeout)
+
+    monkeypatch.setattr(isolation, "probe", weak_probe)
+
+
+def _without_namespaces_on_old_landlock(monkeypatch):
+    """This kernel's Landlock may be newer than ABI 6: the probe reads ABI 5 (no signal
+    scoping), and namespaces cannot be had."""
+    read_ready = isolation.protocol.read_ready
+
+    def old_read_ready(payload):
+        bits, _ = read_ready(payload)
+        return bits & ~confine.BITS["landlock_signals"], 5
+
+    monkeypatch.setattr(isolation.protocol, "read_ready", old_read_ready)
+    _without_namespaces(monkeypatch)
+
+
+def test_the_weak_sandbox_without_signal_scoping_needs_its_own_consent(monkeypatch):
+    _without_namespaces_on_old_landlock(monkeypatch)
+    with Zygote() as zygote:
+        with pytest.raises(SandboxUnavailable, match="--allow-unscoped-signals"):
+            isolation.strongest(zygote, allow_weak=True)
+        accepted = isolation.strongest(zygote, allow_weak=True, allow_unscoped_signals=True)
+    assert not accepted.strong and accepted.landlock_abi == 5
+    assert "landlock_signals" in accepted.missing
+
+
+def test_the_weak_sandbox_with_signal_scoping_needs_no_more_consent(monkeypatch):
+    if landlock.abi_version() < 6:
+        pytest.skip("this kernel's Landlock does not scope signals")
+    _without_namespaces(monkeypatch)
+    with Zygote() as zygote:
+        weak = isolation.strongest(zygote, allow_weak=True)
+    assert not weak.strong and "landlock_signals" in weak.held
+
+
+def test_the_cli_refuses_unscoped_signals_until_accepted(monkeypatch, capsys):
+    _without_namespaces_on_old_landlock(monkeypatch)
+    argv = ["grade", str(ZOO / "correct_worksheet.py"), "--json", "--seed", "3",
+            "--examples", "2", "--only", "J_b3", "-j", "1", "--allow-weak-sandbox"]
+    assert main(argv) == 2
+    refused = capsys.readouterr()
+    assert refused.out == "" and "--allow-unscoped-signals" in refused.err
+    assert main([*argv, "--allow-unscoped-signals"]) == 0
+    accepted = capsys.readouterr()
+    warnings = [line for line in accepted.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "landlock_signals" in warnings[0], accepted.err
+    assert "landlock_signals" in json.loads(accepted.out)["sandbox"]["missing"]
 
 
 def test_missing_lists_only_what_this_kernel_offers():

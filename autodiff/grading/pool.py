@@ -171,7 +171,7 @@ def _in_workers(batch, paths, options, jobs, progress, interrupts) -> None:
     from autodiff.grading.confinement.zygote_client import Zygote
 
     with Zygote(options.limits) as zygote:
-        isolation = strongest(zygote, options.allow_weak)
+        isolation = strongest(zygote, options.allow_weak, options.allow_unscoped_signals)
     batch.sandbox = isolation.to_json()
     interrupts.check()
     book = CaseBook(options.seed, options.examples).warm()
