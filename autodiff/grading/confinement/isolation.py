@@ -28,6 +28,7 @@ class Isolation:
     bits: int
     landlock_abi: int
     missing: tuple[str, ...] = field(default=())
+    cgroup: bool = False  # a cgroup v2 was delegated: each sandbox gets one
 
     @property
     def held(self) -> list[str]:
@@ -35,7 +36,7 @@ class Isolation:
 
     def to_json(self) -> dict:
         return {"full": not self.missing, "namespaces": self.strong,
-                "landlock_abi": self.landlock_abi, "held": self.held,
+                "landlock_abi": self.landlock_abi, "cgroup": self.cgroup, "held": self.held,
                 "missing": list(self.missing)}
 
 
@@ -53,11 +54,12 @@ def probe(zygote: Zygote, strong: bool, timeout: float = 30.0) -> Isolation:
     if kind == protocol.SETUP_FAILED:
         raise SandboxUnavailable(protocol.read_text(payload))
     bits, abi = protocol.read_ready(payload)
-    missing = confine.missing(bits, abi)
+    offered = zygote.cgroup_parent is not None
+    missing = confine.missing(bits, abi, offered)
     if not strong and not bits & confine.BITS["landlock_signals"] and (
             "landlock_signals" not in missing):
         missing.append("landlock_signals")  # without a PID namespace, nothing else scopes them
-    return Isolation(strong, bits, abi, tuple(missing))
+    return Isolation(strong, bits, abi, tuple(missing), offered)
 
 
 def strongest(zygote: Zygote, allow_weak: bool,
