@@ -34,24 +34,24 @@ import platform
 import struct
 
 # Allowed whatever the arguments: memory, reading the files Landlock lets it read, writing
-# its scratch, the clock, threads' bookkeeping, its own identity and limits.
+# its scratch, the clock and its own timers, threads' bookkeeping, its own identity and
+# limits.
 ALLOWED_X86_64 = dict(
     read=0, write=1, open=2, close=3, stat=4, fstat=5, lstat=6, poll=7, lseek=8, mmap=9,
     mprotect=10, munmap=11, brk=12, rt_sigaction=13, rt_sigprocmask=14, rt_sigreturn=15,
-    pread64=17, pwrite64=18, readv=19, writev=20, access=21, select=23, sched_yield=24,
-    mremap=25, msync=26, madvise=28, dup=32, dup2=33, nanosleep=35, getpid=39, sendfile=40,
-    exit=60, uname=63, fsync=74, fdatasync=75, truncate=76, ftruncate=77, getdents=78,
-    getcwd=79, chdir=80, fchdir=81, rename=82, mkdir=83, rmdir=84, creat=85, unlink=87,
-    readlink=89, umask=95, gettimeofday=96, getrlimit=97, getrusage=98, sysinfo=99, times=100,
-    getuid=102, getgid=104, geteuid=107, getegid=108, getppid=110, getpgrp=111,
+    pread64=17, pwrite64=18, readv=19, writev=20, access=21, select=23, sched_yield=24, mremap=25,
+    msync=26, madvise=28, dup=32, dup2=33, nanosleep=35, getitimer=36, alarm=37, setitimer=38,
+    getpid=39, sendfile=40, exit=60, uname=63, fsync=74, fdatasync=75, truncate=76, ftruncate=77,
+    getdents=78, getcwd=79, chdir=80, fchdir=81, rename=82, mkdir=83, rmdir=84, creat=85,
+    unlink=87, readlink=89, umask=95, gettimeofday=96, getrlimit=97, getrusage=98, sysinfo=99,
+    times=100, getuid=102, getgid=104, geteuid=107, getegid=108, getppid=110, getpgrp=111,
     getgroups=115, getresuid=118, getresgid=120, getpgid=121, getsid=124, sigaltstack=131,
-    statfs=137, fstatfs=138, setrlimit=160, gettid=186, time=201, futex=202,
-    sched_getaffinity=204, getdents64=217, set_tid_address=218, restart_syscall=219,
-    clock_gettime=228, clock_getres=229, clock_nanosleep=230, exit_group=231, openat=257,
-    mkdirat=258, newfstatat=262, unlinkat=263, renameat=264, readlinkat=267, faccessat=269,
-    pselect6=270, ppoll=271, set_robust_list=273, dup3=292, getcpu=309, renameat2=316,
-    getrandom=318, copy_file_range=326, statx=332, rseq=334, close_range=436, openat2=437,
-    faccessat2=439)
+    statfs=137, fstatfs=138, setrlimit=160, gettid=186, time=201, futex=202, sched_getaffinity=204,
+    getdents64=217, set_tid_address=218, restart_syscall=219, clock_gettime=228, clock_getres=229,
+    clock_nanosleep=230, exit_group=231, openat=257, mkdirat=258, newfstatat=262, unlinkat=263,
+    renameat=264, readlinkat=267, faccessat=269, pselect6=270, ppoll=271, set_robust_list=273,
+    dup3=292, getcpu=309, renameat2=316, getrandom=318, copy_file_range=326, statx=332, rseq=334,
+    close_range=436, openat2=437, faccessat2=439)
 # A file's mode, owner, times and extended attributes: in the scratch only, hence allowed
 # only where the mount namespace leaves nothing else writable.
 METADATA_X86_64 = dict(

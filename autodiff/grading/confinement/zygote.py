@@ -4,8 +4,8 @@ Started by the grader (``zygote_client.Zygote``) as ``python -I -S zygote.py CON
 an empty environment; its command line, which every sandbox inherits, names nothing of the
 grader's (the grader's pid comes with the configuration, on the control socket). It never
 runs a submission's code itself, so every sandbox is a fork of a process no student has
-touched, and none pays NumPy's import again. Requests come
-as JSON messages on the control socket:
+touched, and none pays NumPy's import again. Requests come as JSON messages on the control
+socket:
 
 * ``{"op": "spawn", "strong": bool}``: fork a sandbox (``confine.py``: the keeper, the PID
   namespace's init, the child that serves the submission), in a cgroup of its own where one
