@@ -26,7 +26,7 @@ from grade_arena import Arena
 from autodiff.grading.confinement.isolation import probe
 from autodiff.grading.confinement.sandbox import Sandbox
 from autodiff.grading.confinement.zygote_client import Zygote
-from autodiff.grading.loader import JACOBIAN_NAMES
+from autodiff.grading.loader import JACOBIAN_NAMES, LoadError
 from autodiff.grading.session import Options, Session
 
 ZOO = Path(__file__).parent / "submissions"
@@ -248,3 +248,23 @@ def test_correct_code_using_the_standard_library_passes(mode, tmp_path):
     results = _graded(mode, path)
     assert all(result.passed for result in results.values()), {
         name: result.failure.reason for name, result in results.items() if not result.passed}
+
+
+def test_a_sandbox_weaker_than_the_probe_runs_nothing():
+    """The report's protections come from one probe; every later sandbox must hold them
+    all again. One that does not (here: a probe result claiming a cgroup this machine's
+    sandboxes never get) fails to load before any cell runs, naming what did not hold."""
+    import dataclasses
+
+    from autodiff.grading.confinement import confine
+
+    source = "raise RuntimeError('a cell ran')\n"
+    with Session(OPTIONS) as session:
+        isolation = session.isolation
+        if "memory_cgroup" in isolation.held:
+            pytest.skip("this machine's sandboxes do get a cgroup")
+        claimed = dataclasses.replace(isolation,
+                                      bits=isolation.bits | confine.BITS["memory_cgroup"])
+        with Sandbox(session.zygote, claimed, [("claimed.py", source)], ["J_W3"]) as box, \
+                pytest.raises(LoadError, match="memory_cgroup did not hold"):
+            box.load()
