@@ -197,8 +197,8 @@ def _libseccomp():
 
 
 # Calls newer than some libseccomp releases' tables (Linux 6.6 and 6.13).
-NEWER_THAN_LIBSECCOMP = {"fchmodat2", "setxattrat", "getxattrat", "listxattrat",
-                         "removexattrat"}
+NEWER_THAN_LIBSECCOMP = {"fchmodat2", "map_shadow_stack", "setxattrat", "getxattrat",
+                         "listxattrat", "removexattrat"}
 
 
 def test_the_filter_numbers_are_the_kernels():
@@ -236,6 +236,7 @@ NR = {**seccomp.ALLOWED_X86_64, **seccomp.METADATA_X86_64, **seccomp.SELF_ONLY_X
 CALLS = [  # (name, arguments, full sandbox's answer, weak sandbox's answer)
     ("read", (), ALLOW, ALLOW), ("mmap", (), ALLOW, ALLOW), ("openat", (), ALLOW, ALLOW),
     ("setitimer", (), ALLOW, ALLOW), ("clock_nanosleep", (), ALLOW, ALLOW),
+    ("map_shadow_stack", (), ALLOW, ALLOW),
     ("shmget", (), EPERM, EPERM), ("shmat", (), EPERM, EPERM), ("shmctl", (), EPERM, EPERM),
     ("semget", (), EPERM, EPERM), ("msgget", (), EPERM, EPERM), ("socket", (), EPERM, EPERM),
     ("execve", (), EPERM, EPERM), ("fork", (), EPERM, EPERM), ("ptrace", (), EPERM, EPERM),

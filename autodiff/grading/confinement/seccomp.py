@@ -4,7 +4,9 @@ The list is an allow-list, measured: what the worksheet's NumPy code, the import
 and the child's side of the protocol (``worker.py``) call once the filter is installed, traced
 with ``strace -f`` over the correct and misbehaving zoo in both modes, plus what the same code
 may reach on other paths of the C library (threads, sleeping, temporary files in the scratch,
-``shutil``). Everything else answers ``EPERM``: processes and programs, sockets, ptrace,
+``shutil``). To measure it again: grade the zoo under ``strace -f -o FILE`` and list the
+calls each process makes after its ``prctl(PR_SET_SECCOMP, …)``, and those of the threads it
+starts. Everything else answers ``EPERM``: processes and programs, sockets, ptrace,
 mounts and namespaces, SysV IPC (``shmget`` and its family: memory outside every cap that
 outlives the process), pipes, kernel modules, io_uring, keys. Some calls are allowed only with
 given arguments, read from the call by the filter:
@@ -51,7 +53,8 @@ ALLOWED_X86_64 = dict(
     clock_nanosleep=230, exit_group=231, openat=257, mkdirat=258, newfstatat=262, unlinkat=263,
     renameat=264, readlinkat=267, faccessat=269, pselect6=270, ppoll=271, set_robust_list=273,
     dup3=292, getcpu=309, renameat2=316, getrandom=318, copy_file_range=326, statx=332, rseq=334,
-    close_range=436, openat2=437, faccessat2=439)
+    close_range=436, openat2=437, faccessat2=439,
+    map_shadow_stack=453)  # a new thread's shadow stack, where the C library enables CET
 # A file's mode, owner, times and extended attributes: in the scratch only, hence allowed
 # only where the mount namespace leaves nothing else writable.
 METADATA_X86_64 = dict(
