@@ -57,9 +57,10 @@ def _shmem_bytes() -> int:
 
 
 def _segments(keys) -> list[int]:
-    """The ids of the System V segments with one of ``keys``."""
+    """The ids of the System V segments with one of ``keys`` (listed as a signed int)."""
     lines = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
-    return [int(fields[1]) for fields in map(str.split, lines) if int(fields[0]) in keys]
+    return [int(fields[1]) for fields in map(str.split, lines)
+            if int(fields[0]) % (1 << 32) in keys]
 
 
 @pytest.mark.parametrize("mode", MODES)
