@@ -41,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-weak-sandbox", action="store_true",
                         help="grade even where this machine cannot isolate the submissions "
                              "fully (the report says which protections are missing)")
+    parser.add_argument("--allow-unscoped-signals", action="store_true",
+                        help="with --allow-weak-sandbox, grade even where Landlock is older "
+                             "than ABI 6 (Linux 6.12): the kernel then does not keep a "
+                             "submission's signals from your processes, only the seccomp "
+                             "filter does")
     # Gradebook output (autodiff.grading.gradebook).
     parser.add_argument("--csv", metavar="FILE",
                         help="write a gradebook CSV: a row per submission with the points per "
@@ -88,7 +93,7 @@ def _options(args: argparse.Namespace):
         raise UsageError(f"--only: unknown function {unknown[0]!r}; expected one of "
                          f"{', '.join(JACOBIAN_NAMES)}")
     return Options(args.examples, args.seed, args.call_timeout, args.timeout, names,
-                   args.allow_weak_sandbox)
+                   args.allow_weak_sandbox, allow_unscoped_signals=args.allow_unscoped_signals)
 
 
 def _checked_gradebook_options(args: argparse.Namespace, names) -> dict:

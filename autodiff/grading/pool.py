@@ -127,7 +127,7 @@ def _in_workers(batch: Batch, paths, options: Options, jobs: int, progress,
     from autodiff.grading.confinement.zygote_client import Zygote
 
     with Zygote(options.limits) as zygote:
-        isolation = strongest(zygote, options.allow_weak)
+        isolation = strongest(zygote, options.allow_weak, options.allow_unscoped_signals)
     batch.sandbox = isolation.to_json()
     interrupts.check()
     book = CaseBook(options.seed, options.examples).warm()

@@ -94,7 +94,10 @@ def sandbox_line(sandbox: dict | None) -> str:
         return "sandbox: none"
     landlock = (f"Landlock ABI {sandbox['landlock_abi']}" if sandbox["landlock_abi"]
                 else "no Landlock on this kernel")
-    held = f"{len(sandbox['held'])} protections held ({landlock})"
+    memory = ("memory of the whole sandbox capped by a cgroup v2"
+              if "memory_cgroup" in sandbox["held"] else "memory capped per process only: "
+              "no delegated cgroup v2")
+    held = f"{len(sandbox['held'])} protections held ({landlock}; {memory})"
     if sandbox["full"]:
         return f"sandbox: full isolation, {held}"
     return f"sandbox: WEAKER isolation, {held}; missing: {', '.join(sandbox['missing'])}"

@@ -29,7 +29,7 @@ from autodiff.grading.loader import JACOBIAN_NAMES, LoadError, LoadTimeout, load
 class Options:
     """How to grade: ``examples`` drawn cases per function at most, the search's ``seed``
     (None: fresh), time limits in seconds, the functions, and whether to accept isolation
-    weaker than this kernel's best."""
+    weaker than this kernel's best (and, in it, signals the kernel does not scope)."""
 
     examples: int = 100
     seed: int | None = None
@@ -38,6 +38,7 @@ class Options:
     names: tuple[str, ...] = JACOBIAN_NAMES
     allow_weak: bool = False
     limits: Limits = field(default_factory=Limits)
+    allow_unscoped_signals: bool = False
 
     def with_seed(self) -> Options:
         """These options with the seed fixed (drawn now when None)."""
@@ -55,7 +56,8 @@ class Session:
         try:
             self.book = book or CaseBook(self.options.seed, self.options.examples)
             # Refuse before paying for JAX when the machine cannot confine the submissions.
-            self.isolation = isolation or strongest(self.zygote, self.options.allow_weak)
+            self.isolation = isolation or strongest(self.zygote, self.options.allow_weak,
+                                                    self.options.allow_unscoped_signals)
             self.book.warm()
         except BaseException:
             self.zygote.close()

@@ -3,9 +3,10 @@
 ``Channel`` holds the grader's ends of a fresh sandbox's two pipes (from the zygote). It
 writes requests without blocking while it keeps reading, so a child that floods the pipe
 instead of reading cannot stall the grader; it reads only frames of the kinds it expects,
-each within its kind's bound (``protocol.MAX_PAYLOAD``); every wait is a ``poll`` against a
-deadline. Whatever goes wrong becomes ``Lost`` with the status the call gets (``timeout``,
-``crash``, ``output_limit``, ``protocol``).
+each within its kind's bound (``protocol.MAX_PAYLOAD``), and never reads past the end of the
+frame at the head of its buffer: the next frame's bytes wait in the pipe, so each bound holds
+per frame. Every wait is a ``poll`` against a deadline. Whatever goes wrong becomes ``Lost``
+with the status the call gets (``timeout``, ``crash``, ``output_limit``, ``protocol``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from autodiff.grading.confinement import protocol
 from autodiff.grading.confinement.zygote_client import Zygote
 
-_LARGEST_FRAME = protocol.HEADER.size + max(protocol.MAX_PAYLOAD.values())
+_LARGEST_PAYLOAD = max(protocol.MAX_PAYLOAD.values())
 
 
 class Lost(Exception):
@@ -41,7 +42,7 @@ class Channel:
     def send(self, data: bytes, deadline: float) -> None:
         view = memoryview(data)
         while view:
-            for fd, events in self._poll(deadline, write=True):
+            for fd, events in self._poll(deadline, write=True, read=self._wanted() > 0):
                 if fd == self.reply_fd:
                     self._fill()
                 elif events & (select.POLLERR | select.POLLHUP):
@@ -71,7 +72,7 @@ class Channel:
                     payload = bytes(self.buffer[protocol.HEADER.size:end])
                     del self.buffer[:end]
                     return kind, payload
-            for _ in self._poll(deadline, write=False):
+            for _ in self._poll(deadline, write=False, read=True):
                 self._fill()
 
     def close(self, grace: float = 0.0) -> int | None:
@@ -94,20 +95,29 @@ class Channel:
                 return f"crashed the process (signal {code - 128})"
         return f"ended the process (exit status {code}, e.g. os._exit)"
 
-    def _poll(self, deadline: float, write: bool):
+    def _poll(self, deadline: float, write: bool, read: bool):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise Lost("timeout", "")
         poller = select.poll()
-        poller.register(self.reply_fd, select.POLLIN)
+        if read:
+            poller.register(self.reply_fd, select.POLLIN)
         if write:
             poller.register(self.request_fd, select.POLLOUT)
         return poller.poll(remaining * 1000)
 
+    def _wanted(self) -> int:
+        """The bytes missing from the frame at the head of the buffer (its header first)."""
+        if len(self.buffer) < protocol.HEADER.size:
+            return protocol.HEADER.size - len(self.buffer)
+        _, length = protocol.HEADER.unpack_from(self.buffer)
+        if length > _LARGEST_PAYLOAD:
+            raise Lost("protocol", "announced a reply larger than any answer to the grader")
+        return protocol.HEADER.size + length - len(self.buffer)
+
     def _fill(self) -> None:
-        chunk = os.read(self.reply_fd, 1 << 20)
+        """Read no further than the end of the frame at the head of the buffer."""
+        chunk = os.read(self.reply_fd, min(self._wanted(), 1 << 20))
         if not chunk:
             raise Lost("crash", self.death_notice())
         self.buffer += chunk
-        if len(self.buffer) > _LARGEST_FRAME:
-            raise Lost("protocol", "sent a reply larger than any answer to the grader")

@@ -49,6 +49,8 @@ PROTECTIONS = (
     ("seccomp", "seccomp: no new process or program, socket, ptrace, mount or namespace"),
     ("no_new_privileges", "no new privileges and no capabilities"),
     ("memory_limit", "a cap on memory (address space) and CPU time"),
+    ("memory_cgroup", "a cgroup v2 capping the memory (shared memory, tmpfs and page cache "
+                      "included) and the tasks of the whole sandbox, killed whole at its end"),
     ("file_limits", "caps on file size and open files"),
     ("task_limit", "a cap on its threads and processes"),
     ("clean_environment", "none of the teacher's environment variables; HOME is its scratch"),
@@ -72,10 +74,12 @@ def held(bits: int) -> list[str]:
     return [name for name, _ in PROTECTIONS if bits & BITS[name]]
 
 
-def missing(bits: int, landlock_abi: int) -> list[str]:
-    """The protections this kernel offers that did not hold."""
+def missing(bits: int, landlock_abi: int, cgroup: bool = False) -> list[str]:
+    """The protections this kernel offers that did not hold; ``cgroup``: a cgroup v2 was
+    delegated to this user (``cgroup.delegated``)."""
     return [name for name, _ in PROTECTIONS
-            if not bits & BITS[name] and LANDLOCK_SINCE.get(name, 0) <= landlock_abi]
+            if not bits & BITS[name] and LANDLOCK_SINCE.get(name, 0) <= landlock_abi
+            and (cgroup or name != "memory_cgroup")]
 
 
 def set_parent_death_signal(signal_number: int = 9) -> None:

@@ -3,7 +3,10 @@
 ``probe`` forks one empty sandbox and reads the protections its child reports once it has
 confined itself. ``strongest`` asks for full isolation (namespaces, Landlock as far as this
 kernel offers it, seccomp, limits) and refuses to go on without it (``SandboxUnavailable``)
-unless weaker isolation was accepted, in which case it probes without namespaces. The
+unless weaker isolation was accepted, in which case it probes without namespaces. Without a
+PID namespace only Landlock's signal scoping (ABI 6) keeps the kernel itself from delivering
+a submission's signals to the teacher's processes; below it, the weak sandbox is refused
+too unless that was accepted as well (the seccomp filter then stands alone). The
 ``Isolation`` goes into every report.
 """
 
@@ -25,6 +28,7 @@ class Isolation:
     bits: int
     landlock_abi: int
     missing: tuple[str, ...] = field(default=())
+    cgroup: bool = False  # a cgroup v2 was delegated: each sandbox gets one
 
     @property
     def held(self) -> list[str]:
@@ -32,7 +36,7 @@ class Isolation:
 
     def to_json(self) -> dict:
         return {"full": not self.missing, "namespaces": self.strong,
-                "landlock_abi": self.landlock_abi, "held": self.held,
+                "landlock_abi": self.landlock_abi, "cgroup": self.cgroup, "held": self.held,
                 "missing": list(self.missing)}
 
 
@@ -50,12 +54,19 @@ def probe(zygote: Zygote, strong: bool, timeout: float = 30.0) -> Isolation:
     if kind == protocol.SETUP_FAILED:
         raise SandboxUnavailable(protocol.read_text(payload))
     bits, abi = protocol.read_ready(payload)
-    return Isolation(strong, bits, abi, tuple(confine.missing(bits, abi)))
+    offered = zygote.cgroup_parent is not None
+    missing = confine.missing(bits, abi, offered)
+    if not strong and not bits & confine.BITS["landlock_signals"] and (
+            "landlock_signals" not in missing):
+        missing.append("landlock_signals")  # without a PID namespace, nothing else scopes them
+    return Isolation(strong, bits, abi, tuple(missing), offered)
 
 
-def strongest(zygote: Zygote, allow_weak: bool) -> Isolation:
+def strongest(zygote: Zygote, allow_weak: bool,
+              allow_unscoped_signals: bool = False) -> Isolation:
     """The strongest isolation this machine gives; ``SandboxUnavailable`` when it lacks a
-    protection it should offer and ``allow_weak`` is False."""
+    protection it should offer and ``allow_weak`` is False, or when only the weak sandbox
+    is left, its signals are not scoped and ``allow_unscoped_signals`` is False."""
     try:
         strong = probe(zygote, strong=True)
     except SandboxUnavailable as error:
@@ -69,4 +80,13 @@ def strongest(zygote: Zygote, allow_weak: bool) -> Isolation:
             f"refusing to run untrusted code: this machine cannot confine it fully ({reason}); "
             "--allow-weak-sandbox grades with the protections that remain")
     # With namespaces, whatever else is missing, is still stronger than without them.
-    return strong or probe(zygote, strong=False)
+    if strong is not None:
+        return strong
+    weak = probe(zygote, strong=False)
+    if not weak.bits & confine.BITS["landlock_signals"] and not allow_unscoped_signals:
+        raise SandboxUnavailable(
+            f"refusing to run untrusted code in the weak sandbox: {reason}, and Landlock "
+            f"(ABI {weak.landlock_abi} here; scoping needs ABI 6) does not keep a submission's "
+            "signals from the teacher's processes, only the seccomp filter would; "
+            "--allow-unscoped-signals accepts that")
+    return weak

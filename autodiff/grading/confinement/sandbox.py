@@ -1,8 +1,9 @@
 """A submission in a fresh confined child: load its cells, run batches of calls, time limits.
 
 ``Sandbox`` asks the zygote (``zygote_client.Zygote``) for a new sandbox, never one that ran
-anything else, sends the submission's cells and the cases, then batches of calls, and reads
-the answers as they stream (``protocol.py``). Each answer must come within ``call_timeout``
+anything else, checks that it holds every protection the probe found (``isolation.py``),
+sends the submission's cells and the cases, then batches of calls, and reads the answers as
+they stream (``protocol.py``). Each answer must come within ``call_timeout``
 of the previous one and the whole within the grading's deadline; a hang, a crash, a flood of
 output or a malformed frame becomes that call's ``Outcome``, the sandbox is killed, and the
 batch goes on in a fresh one without the function that lost it. The grader never blocks on
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autodiff.grading.confinement import protocol
+from autodiff.grading.confinement import confine, protocol
 from autodiff.grading.confinement.channel import Channel, Lost
 from autodiff.grading.confinement.isolation import Isolation
 from autodiff.grading.confinement.zygote_client import SandboxUnavailable, Zygote
@@ -84,6 +85,13 @@ class Sandbox:
             if kind == protocol.SETUP_FAILED:
                 raise LoadError(f"the sandbox could not be set up: "
                                 f"{protocol.read_text(payload)}")
+            # The report says which protections held, from the probe: each sandbox must
+            # hold them all again, or it runs nothing.
+            bits, _ = protocol.read_ready(payload)
+            lost = confine.held(self.isolation.bits & ~bits)
+            if lost:
+                raise LoadError(f"the sandbox could not be set up: {', '.join(lost)} did "
+                                "not hold, as they did when this machine was probed")
             self._channel.send(protocol.load_request(self.cells, self.names), deadline)
             kind, payload = self._channel.receive({protocol.LOADED, protocol.LOAD_FAILED},
                                                   deadline)

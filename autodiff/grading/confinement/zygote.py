@@ -1,13 +1,16 @@
 """The zygote: a clean process with NumPy imported that forks one fresh sandbox per request.
 
-Started by the grader (``sandbox.Zygote``) as ``python -I -S zygote.py CONTROL_FD PARENT_PID``
-with an empty environment; it never runs a submission's code itself, so every sandbox is a
-fork of a process no student has touched, and none pays NumPy's import again. Requests come
-as JSON messages on the control socket:
+Started by the grader (``zygote_client.Zygote``) as ``python -I -S zygote.py CONTROL_FD`` with
+an empty environment; its command line, which every sandbox inherits, names nothing of the
+grader's (the grader's pid comes with the configuration, on the control socket). It never
+runs a submission's code itself, so every sandbox is a fork of a process no student has
+touched, and none pays NumPy's import again. Requests come as JSON messages on the control
+socket:
 
 * ``{"op": "spawn", "strong": bool}``: fork a sandbox (``confine.py``: the keeper, the PID
-  namespace's init, the child that serves the submission), answer its keeper's pid with the
-  grader's ends of its two pipes attached;
+  namespace's init, the child that serves the submission), in a cgroup of its own where one
+  was delegated (``cgroup.py``), answer its keeper's pid with the grader's ends of its two
+  pipes attached;
 * ``{"op": "end", "pid", "grace"}``: wait up to ``grace`` seconds for that sandbox to end, then
   kill its process group, and answer its exit status (``128 + n`` when the submission's
   process died of signal ``n``).
@@ -80,13 +83,17 @@ def allowed_around(read_only, hidden):
 class Zygote:
     def __init__(self, control, config, modules):
         self.control, self.config = control, config
-        self.confine, self.landlock, self.seccomp, self.protocol, self.worker = modules
+        (self.confine, self.landlock, self.seccomp, self.protocol, self.worker,
+         self.cgroup) = modules
         self.read_only = sorted({*config["read_only"], *_mapped_library_folders()})
         # Landlock allows whole trees: a folder holding a hidden one is allowed child by child.
         self.landlock_read = allowed_around(self.read_only, config["hidden"])
         self.mountpoint = _mountpoint()
         self.children: dict[int, str | None] = {}  # keeper pid -> its scratch on the host
         self.finished: dict[int, int] = {}  # keeper pid -> wait status, until ``end``
+        self.cgroups: dict[int, str | None] = {}  # keeper pid -> its sandbox's cgroup
+        self.leftover_cgroups: list[str] = []  # busy when their sandbox ended: again at exit
+        self.spawned = 0
         # A sandbox's standard streams: never the zygote's own stderr, which every sandbox
         # would share (a channel from one submission to the next).
         self.devnull = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
@@ -107,6 +114,8 @@ class Zygote:
         finally:
             for pid in list(self.children):
                 self.end(pid, 0)
+            for path in self.leftover_cgroups:
+                self.cgroup.remove(path)
 
     def spawn(self, strong):
         request_read, request_write = os.pipe()
@@ -114,6 +123,7 @@ class Zygote:
         # Without a mount namespace the scratch is a folder of the host's: made and removed
         # here, since a keeper may be killed before it could remove it.
         scratch = None if strong else tempfile.mkdtemp(prefix="backprop-scratch-")
+        group = self._new_cgroup()
         zygote = os.getpid()
         pid = os.fork()
         if pid == 0:
@@ -124,7 +134,7 @@ class Zygote:
                 for fd in (0, 1, 2):
                     os.dup2(self.devnull, fd)
                 os.close(self.devnull)
-                self.keeper(request_read, reply_write, strong, zygote, scratch)
+                self.keeper(request_read, reply_write, strong, zygote, scratch, group)
             except BaseException as error:
                 message = self.protocol.text(f"{type(error).__name__}: {error}")
                 os.write(reply_write, self.protocol.frame(self.protocol.SETUP_FAILED, message))
@@ -132,7 +142,7 @@ class Zygote:
                 os._exit(70)
         os.close(request_read)
         os.close(reply_write)
-        self.children[pid] = scratch
+        self.children[pid], self.cgroups[pid] = scratch, group
         socket.send_fds(self.control, [json.dumps({"pid": pid}).encode()],
                         [request_write, reply_read])
         os.close(request_write)
@@ -156,15 +166,34 @@ class Zygote:
                 _, status = os.waitpid(pid, 0)
             else:
                 time.sleep(0.001)
-        scratch = self.children.pop(pid)
+        scratch, group = self.children.pop(pid), self.cgroups.pop(pid)
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+        if group is not None and not self.cgroup.remove(group):
+            self.leftover_cgroups.append(group)
         return os.waitstatus_to_exitcode(status)
+
+    def _new_cgroup(self):
+        """A fresh cgroup for the next sandbox, where one was delegated; None otherwise, or
+        when it could not be made (the keeper then refuses to start)."""
+        parent = self.config["cgroup_parent"]
+        if parent is None:
+            return None
+        self.spawned += 1
+        limits = self.config["limits"]
+        try:
+            return self.cgroup.create(parent, f"backprop-{os.getpid()}-{self.spawned}",
+                                      limits["memory"], limits["tasks"])
+        except OSError:
+            return None
 
     def reap(self):
         """Reap the keepers that ended, keeping their status for ``end``."""
         while self.children:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:  # every keeper ended; ``end`` has not been asked yet
+                return
             if pid == 0:
                 return
             if pid in self.children:
@@ -172,13 +201,18 @@ class Zygote:
 
     # The three processes of a sandbox.
 
-    def keeper(self, request_fd, reply_fd, strong, zygote, scratch):
+    def keeper(self, request_fd, reply_fd, strong, zygote, scratch, group):
         confine, config = self.confine, self.config
         confine.set_parent_death_signal()
         if os.getppid() != zygote:
             os._exit(1)
         os.setsid()  # the sandbox's own process group, led by this keeper
         bits = 0
+        if config["cgroup_parent"] is not None:
+            if group is None:
+                raise OSError(f"could not make a cgroup in {config['cgroup_parent']}")
+            self.cgroup.join(group)  # before the namespaces: the cgroup one is rooted here
+            bits |= confine.BITS["memory_cgroup"]
         if strong:
             bits |= confine.enter_namespaces()
             bits |= confine.build_view(self.mountpoint, self.read_only, config["hidden"],
@@ -234,7 +268,7 @@ class Zygote:
             bits |= confine.BITS["landlock_network"] if enforced["network"] else 0
             bits |= confine.BITS["landlock_signals"] if enforced["signals"] else 0
         if self.seccomp.supported():
-            self.seccomp.install()
+            self.seccomp.install(strong)
             bits |= confine.BITS["seccomp"]
         self.worker.serve(self.protocol, request_fd, reply_fd, config["output_cap"], bits, abi)
         os._exit(0)
@@ -263,13 +297,15 @@ def _children():
         return []
 
 
-def main(control_fd, parent_pid):
+def main(control_fd):
     control = socket.socket(fileno=control_fd)
     config = json.loads(control.recv(1 << 20))
+    parent_pid = config["parent_pid"]
     sys.path.insert(0, config["numpy_parent"])
     import numpy  # noqa: F401  (imported once here, inherited by every sandbox)
     sys.path.remove(config["numpy_parent"])
-    modules = [_load(name) for name in ("confine", "landlock", "seccomp", "protocol", "worker")]
+    modules = [_load(name) for name in ("confine", "landlock", "seccomp", "protocol", "worker",
+                                        "cgroup")]
     modules[0].set_parent_death_signal()
     if os.getppid() != parent_pid:
         return
@@ -280,4 +316,4 @@ def main(control_fd, parent_pid):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]))
+    main(int(sys.argv[1]))

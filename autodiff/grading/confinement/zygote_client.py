@@ -1,7 +1,8 @@
 """The grader's handle on its zygote (``zygote.py``): start it, ask it for sandboxes.
 
-``Zygote`` starts the fork server with an empty environment, the limits (``Limits``) and a
-description of the filesystem view (``default_view``), then asks it for sandboxes and ends
+``Zygote`` starts the fork server with an empty environment, the limits (``Limits``), a
+description of the filesystem view (``default_view``) and the cgroup v2 folder to put each
+sandbox in (``cgroup.delegated``, found at run time), then asks it for sandboxes and ends
 them; ``SandboxUnavailable`` when it cannot.
 """
 
@@ -19,6 +20,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from autodiff.grading.confinement import cgroup
+
 ZYGOTE = Path(__file__).with_name("zygote.py")
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
@@ -34,6 +37,9 @@ class Limits:
     tasks: int = 32                  # threads and processes, the sandbox's three included
     output_cap: int = 100_000        # characters printed
     scratch_bytes: int = 16 << 20
+
+
+DETECT = "detect"
 
 
 class SandboxUnavailable(Exception):
@@ -65,21 +71,26 @@ def environment() -> dict:
 class Zygote:
     """A running zygote; ``spawn`` and ``end`` are safe to call from several threads."""
 
-    def __init__(self, limits: Limits = Limits(), timeout: float = 30.0):
+    def __init__(self, limits: Limits = Limits(), timeout: float = 30.0,
+                 cgroup_parent: str | None = DETECT):
+        """``cgroup_parent``: the cgroup v2 folder for the sandboxes' cgroups, None for none;
+        by default the delegated one, if any."""
         read_only, hidden = default_view()
+        self.cgroup_parent = cgroup.delegated() if cgroup_parent is DETECT else cgroup_parent
         numpy_parent = os.path.dirname(os.path.dirname(importlib.util.find_spec("numpy").origin))
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (kept open while it runs)
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-B", str(ZYGOTE), str(theirs.fileno()),
-             str(os.getpid())],
+            [sys.executable, "-I", "-S", "-B", str(ZYGOTE), str(theirs.fileno())],
             pass_fds=[theirs.fileno()], env=environment(), cwd="/", stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True)
         theirs.close()
         self.control, self.timeout, self.limits = ours, timeout, limits
         self.control.settimeout(timeout)
         self._lock = threading.Lock()
-        config = {"numpy_parent": numpy_parent, "read_only": read_only, "hidden": hidden,
+        config = {"parent_pid": os.getpid(), "cgroup_parent": self.cgroup_parent,
+                  "numpy_parent": numpy_parent,
+                  "read_only": read_only, "hidden": hidden,
                   "scratch_bytes": limits.scratch_bytes, "output_cap": limits.output_cap,
                   "limits": {"memory": limits.memory, "cpu_seconds": limits.cpu_seconds,
                              "file_size": limits.file_size, "open_files": limits.open_files,
