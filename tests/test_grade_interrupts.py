@@ -31,8 +31,14 @@ def test_ctrl_c_while_the_gradebook_is_written_is_held_until_it_is_written(tmp_p
         return write_csv(*args, **kwargs)
 
     monkeypatch.setattr(gradebook, "write_csv", interrupted_write)
-    status = main(["grade", str(klass), "-j", "1", "--seed", "1", "--examples", "3",
-                   "--csv", str(grades)])
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        status = main(["grade", str(klass), "-j", "1", "--seed", "1", "--examples", "3",
+                       "--csv", str(grades)])
+        # Interrupted, the command holds any further Ctrl-C until the process ends.
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert status == 130
     assert "interrupted" in capsys.readouterr().err
     rows = list(csv.reader(grades.open()))

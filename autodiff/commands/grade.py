@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -206,12 +207,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"{len(reports)} of {len(paths)} submissions graded (seed {batch.seed}: "
                   f"--seed {batch.seed} reproduces the cases); {sandbox_line(batch.sandbox)}")
         _gradebook(args, reports, options.names, points, paths, hidden, batch.seed)
-        if batch.interrupted or held.seen:
-            print("backprop grade: interrupted; the submissions above were graded", file=sys.stderr)
-            return 130
-        statuses = [2 if report.load_error is not None else 0 if report.passed else 1
-                    for report in reports]
-        return max(statuses, default=0)
+        interrupted = batch.interrupted or held.seen
+    if interrupted:
+        # Stopping already: one more Ctrl-C while the interpreter shuts down is no news.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("backprop grade: interrupted; the submissions above were graded", file=sys.stderr)
+        return 130
+    statuses = [2 if report.load_error is not None else 0 if report.passed else 1
+                for report in reports]
+    return max(statuses, default=0)
 
 
 def _gradebook(args: argparse.Namespace, reports: list, names, points: dict,
