@@ -2,6 +2,8 @@
 differences — ``SCAN_BUDGET`` elements, those near a foreseeable kink, and those where the
 backward disagrees with the oracle — and loses neither a planted mistake nor a kink by it."""
 
+import re
+
 import numpy as np
 import pytest
 from layers import array_api as A
@@ -22,7 +24,8 @@ def test_a_large_input_is_scanned_on_a_sample_and_says_so():
     result = check_vjp(A.relu, A.relu_backward, x)
     assert result.passed
     trust = result["x"].trust
-    assert f"finite differences at {SCAN_BUDGET} of 600 elements" in trust, trust
+    scanned = int(re.search(r"finite differences at (\d+) of 600 elements", trust)[1])
+    assert f": {SCAN_BUDGET} drawn at random" in trust and scanned < 60, trust
     assert result["x"].checked == 600  # jax.vjp still answers for every element
 
 

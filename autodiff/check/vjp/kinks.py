@@ -63,7 +63,8 @@ JUMP_SHARE = 1e-3
 # oracle that is wrong throughout (a rebinding gone astray), while a wrong element of it shows
 # as a disagreement with the backward and is scanned then.
 SCAN_BUDGET = 4
-TIE_RESOLUTION = 1e-7  # relative: two float32 roundings
+# Relative: the scan's own reach (a kink within h/10 of an element counts as one there).
+TIE_RESOLUTION = RESOLUTION / 10
 
 
 @dataclass
@@ -177,8 +178,8 @@ def _scan_element(probe: Probe, position: int, x: np.ndarray, j: int, scale: flo
 
 def near_kinks(x: np.ndarray, scale: float) -> np.ndarray:
     """Elements within a scan step of 0, or within ``TIE_RESOLUTION`` of another element's value
-    (a tie, or a near-tie float32 can flip) — a wider net would catch, by chance alone, a number
-    of pairs that grows with the square of the input's size (flat mask)."""
+    (a tie, or a near-tie the scan would call one) (flat mask). By chance alone the pairs
+    grow with the square of the input's size: ``_chosen`` caps them."""
     flat = x.ravel()
     size = np.maximum(np.abs(flat), scale)
     near = np.abs(flat) <= RESOLUTION * size
@@ -202,6 +203,10 @@ def _chosen(x, scale, max_elements, rng, budget) -> tuple[np.ndarray, dict]:
     if budget is None:
         return chosen, {"drawn at random": drawn}
     near = near_kinks(x, scale) & ~chosen
+    if near.sum() > max_elements:
+        keep = np.zeros(n, bool)
+        keep[rng.choice(np.flatnonzero(near), max_elements, replace=False)] = True
+        near = keep
     return chosen | near, {"drawn at random": drawn, "near a kink": int(near.sum())}
 
 
