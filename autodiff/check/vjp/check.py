@@ -83,6 +83,7 @@ def from_cache_style(layer_forward, layer_backward):
         return None if inner is None else from_cache_style(inner, layer_backward)[0]
 
     forward.__vjp_rebind__ = rebind
+    forward.__vjp_cache_key__ = layer_forward  # its compiled oracle is layer_forward's
     return forward, backward
 
 
