@@ -30,8 +30,15 @@ from autodiff.check.vjp.args import (
 )
 from autodiff.check.vjp.compare import compare
 from autodiff.check.vjp.diagnose import Context
-from autodiff.check.vjp.kinks import scan_argument
-from autodiff.check.vjp.opinions import Spread, choose, contradicted, from_jax, ridders_opinion
+from autodiff.check.vjp.kinks import coverage, scan_argument
+from autodiff.check.vjp.opinions import (
+    Spread,
+    choose,
+    contradicted,
+    from_jax,
+    ridders_opinion,
+    scanned_opinion,
+)
 from autodiff.check.vjp.probe import Probe
 from autodiff.check.vjp.report import VJPResult
 from autodiff.check.vjp.ties import tie_check
@@ -76,6 +83,7 @@ def from_cache_style(layer_forward, layer_backward):
         return None if inner is None else from_cache_style(inner, layer_backward)[0]
 
     forward.__vjp_rebind__ = rebind
+    forward.__vjp_cache_key__ = layer_forward  # its compiled oracle is layer_forward's
     return forward, backward
 
 
@@ -130,7 +138,9 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     in; oracles run in float64 on the same values. ``dout`` defaults to a random normal one
     (``seed``). ``wrt`` gives the differentiable positions (default: every float array),
     ``names`` the arguments' names (default: the forward's parameters). ``oracle`` forces one of
-    ``ORACLES``. Arguments larger than ``max_elements`` are scanned on a random sample.
+    ``ORACLES``. Finite differences scan every element up to ``max_elements`` (a random sample
+    beyond), or where ``jax.vjp`` answers a sample widened where it matters
+    (``opinions.scanned_opinion``); a failing argument is judged again on every element.
     """
     if oracle not in ORACLES:
         raise ValueError(f"oracle: expected one of {ORACLES}, got {oracle!r}")
@@ -154,15 +164,10 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     count = rounding_count([*layout.differentiable(), *douts])
     reference = [o for o in probe.base if o is not None]
     found = from_jax(forward, layout, douts, reference, oracle)
-    scans, bounds64, opinions, tolerances = [], [], [], []
-    for slot, position in enumerate(layout.wrt):
-        scan = scan_argument(probe, position, max_elements, rng)
-        bound64 = rounding_bound(scan, count, np.float64)
-        opinion = choose(probe, position, scan, bound64, found[slot], oracle)
-        scans.append(scan)
-        bounds64.append(bound64)
-        opinions.append(opinion)
-        tolerances.append(rounding_bound(scan, count, layout.dtype) + bound64 + opinion.extra)
+    scans, bounds64, opinions, tolerances = map(list, zip(*(
+        scanned_opinion(probe, position, found[slot], oracle, grads[slot], count, layout.dtype,
+                        max_elements, rng) for slot, position in enumerate(layout.wrt)),
+        strict=True))
 
     wrt_names = [layout.names[i] for i in layout.wrt]
     contexts = _contexts(layout, wrt_names, opinions, reference, probe.douts)
@@ -171,6 +176,16 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
                        bounds64[slot], opinions[slot], tolerances[slot], contexts[slot],
                        spread and (lambda slot=slot: spread.of(slot)))
                for slot, position in enumerate(layout.wrt)]
+    for slot, position in enumerate(layout.wrt):
+        if not reports[slot].passed and scans[slot].sampled:  # judged on every element
+            scan = scan_argument(probe, position, max_elements, rng, previous=scans[slot])
+            bound64 = rounding_bound(scan, count, np.float64)
+            opinion = choose(probe, position, scan, bound64, found[slot], oracle)
+            opinion.trust += f"; {coverage(scan)}"
+            reports[slot] = _report(
+                probe, wrt_names[slot], position, grads[slot], notes[slot], scan, bound64,
+                opinion, rounding_bound(scan, count, layout.dtype) + bound64 + opinion.extra,
+                contexts[slot], spread and (lambda slot=slot: spread.of(slot)))
     return VJPResult(
         arguments=reports, dtype=layout.dtype.name,
         forward_name=getattr(forward, "__name__", repr(forward)),
