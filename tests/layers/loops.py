@@ -189,3 +189,16 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
                     dnext_h * tanh_c * o * (1 - o), dc * i * (1 - g ** 2)])
     return (da.dot(Wx.T), da.dot(Wh.T), dc * f, x.T.dot(da), prev_h.T.dot(da),
             np.sum(da, axis=0))
+
+
+def lstm_step_backward_in_place(dnext_h, dnext_c, cache):
+    """As CS231n solutions write it: the cell's gradient accumulated into ``dnext_c`` itself.
+    Correct, but the caller's ``dnext_c`` changes."""
+    x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c = cache
+    dnext_c += dnext_h * o * (1 - np.tanh(next_c) ** 2)
+    di, df, dg = dnext_c * g, dnext_c * prev_c, dnext_c * i
+    do = dnext_h * np.tanh(next_c)
+    da = np.hstack([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)])
+    dx, dprev_h = da.dot(Wx.T), da.dot(Wh.T)
+    dWx, dWh, db = x.T.dot(da), prev_h.T.dot(da), np.sum(da, axis=0)
+    return dx, dprev_h, dnext_c * f, dWx, dWh, db

@@ -6,8 +6,12 @@ differentiable argument in order (a lone array where there is one; ``None`` may 
 positions of the other arguments). A tuple output takes a tuple ``dout``. Differentiable
 arguments are the float ``np.ndarray`` ones, or the positions given as ``wrt``; everything
 else — a dict of hyper-parameters, integer labels, a mask inside a dict, a Python number —
-passes through and gets no gradient. Every call gets fresh deep copies, so a forward that writes
-into what it is given (batch norm's running statistics) sees the same inputs each time.
+passes through and gets no gradient. Every call — the forward, the backward, every oracle —
+gets fresh deep copies of the arguments and of ``dout``, so a forward that writes into what it
+is given (batch norm's running statistics) sees the same inputs each time, and a backward that
+writes into its ``dout`` (``dnext_c += …``) cannot change what it is compared with; such writes
+are warned about (``written_warnings``), since they change the caller's arrays in a real
+training loop.
 """
 
 from __future__ import annotations
@@ -84,7 +88,7 @@ class Layout:
         if len(names) != len(args):
             raise ValueError(f"names: expected {len(args)} names, got {len(names)}")
         dtype = resolve_dtype(dtype, np.asarray(args[wrt[0]]))
-        values = [np.asarray(value, dtype) if i in wrt else value
+        values = [np.array(value, dtype) if i in wrt else copy.deepcopy(value)
                   for i, value in enumerate(args)]
         return cls(values, wrt, names, dtype)
 
@@ -153,6 +157,42 @@ def make_dout(outputs, is_tuple: bool, dout, dtype, rng) -> list:
                              f"output shape {out.shape} (nothing is broadcast)")
         result.append(array.astype(dtype))
     return result
+
+
+def dout_copy(douts: list, is_tuple: bool):
+    """A fresh copy of ``douts`` in the form the backward takes (a tuple for a tuple output)."""
+    copies = [None if d is None else d.copy() for d in douts]
+    return tuple(copies) if is_tuple else copies[0]
+
+
+def _changed(before, after) -> bool:
+    return isinstance(after, np.ndarray) and (
+        np.shape(before) != after.shape or not np.array_equal(before, after, equal_nan=True))
+
+
+def written_warnings(who: str, layout: Layout, given: list, douts: list | None = None,
+                     dout_given=None) -> list[str]:
+    """Warnings for the float arrays ``who`` wrote into: ``given`` are the copies of the
+    arguments it was called with (compared with ``layout.values``), ``dout_given`` the copy of
+    ``douts`` it was given. Such a write is no error in the gradient, but the caller's arrays
+    change (a CS231n ``dnext_c += …`` changes the upstream gradient for whoever reads it next)."""
+    warnings = []
+    if douts is not None:
+        given_douts = list(dout_given) if isinstance(dout_given, tuple) else [dout_given]
+        for index, (before, after) in enumerate(zip(douts, given_douts, strict=True)):
+            if before is not None and _changed(before, after):
+                where = f"dout[{index}]" if len(douts) > 1 else "dout"
+                warnings.append(
+                    f"the {who} writes into its {where} (in place): it was checked on a copy and "
+                    "its gradients against the dout it was given, but in a network the caller's "
+                    f"{where} changes; copy it first, or write `d = {where} + …` instead of "
+                    f"`{where} += …`")
+    for i in layout.wrt:
+        if _changed(layout.values[i], given[i]):
+            warnings.append(
+                f"the {who} writes into its argument {layout.names[i]} (in place): it was "
+                f"checked on a copy, but in a network the caller's {layout.names[i]} changes")
+    return warnings
 
 
 def degenerate_warnings(layout: Layout, dout: list, dout_given: bool) -> list[str]:

@@ -25,8 +25,10 @@ from autodiff.check.vjp.args import (
     as_gradients,
     as_outputs,
     degenerate_warnings,
+    dout_copy,
     make_dout,
     unchecked_gradients,
+    written_warnings,
 )
 from autodiff.check.vjp.compare import compare
 from autodiff.check.vjp.diagnose import Context
@@ -138,15 +140,18 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     # Not default_rng(seed): users draw their inputs from that very stream (default_rng(0)),
     # and a dout equal to x hides mistakes (batch norm's exact dx vanishes for dout ∝ x).
     rng = np.random.default_rng([seed, _DOUT_STREAM])
-    outputs, is_tuple = as_outputs(forward(*layout.call_args()))
+    given = layout.call_args()
+    outputs, is_tuple = as_outputs(forward(*given))
+    warnings = written_warnings("forward", layout, given)
     again, _ = as_outputs(forward(*layout.call_args()))
     if not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(outputs, again, strict=True)):
         raise ValueError("forward: two calls on the same arguments returned different outputs; "
                          "a random forward (dropout) needs its seed among the arguments")
     douts = make_dout(outputs, is_tuple, dout, layout.dtype, rng)
-    warnings = degenerate_warnings(layout, douts, dout is not None)
-    dout_arg = tuple(douts) if is_tuple else douts[0]
-    returned = backward(dout_arg, *layout.call_args())
+    warnings += degenerate_warnings(layout, douts, dout is not None)
+    dout_given, given = dout_copy(douts, is_tuple), layout.call_args()
+    returned = backward(dout_given, *given)
+    warnings += written_warnings("backward", layout, given, douts, dout_given)
     warnings += unchecked_gradients(returned, layout)
     grads, notes = as_gradients(returned, layout)
 
