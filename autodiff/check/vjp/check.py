@@ -37,7 +37,7 @@ from autodiff.check.vjp.opinions import Spread, choose, contradicted, from_jax, 
 from autodiff.check.vjp.probe import Probe
 from autodiff.check.vjp.report import VJPResult
 from autodiff.check.vjp.ties import tie_check
-from autodiff.check.vjp.tolerance import rounding_bound, rounding_count
+from autodiff.check.vjp.tolerance import cancellation, rounding_bound, rounding_count
 
 ORACLES = ("auto", "jax", "complex-step", "ridders")
 
@@ -159,15 +159,19 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     count = rounding_count([*layout.differentiable(), *douts])
     reference = [o for o in probe.base if o is not None]
     found = from_jax(forward, layout, douts, reference, oracle)
-    scans, bounds64, opinions, tolerances = [], [], [], []
+    scans = [scan_argument(probe, position, max_elements, rng) for position in layout.wrt]
+    cancelled = [cancellation(probe, position, scan)
+                 for scan, position in zip(scans, layout.wrt, strict=True)]
+    condition = max(kappa for _, kappa in cancelled)
+    bounds64, opinions, tolerances = [], [], []
     for slot, position in enumerate(layout.wrt):
-        scan = scan_argument(probe, position, max_elements, rng)
-        bound64 = rounding_bound(scan, count, np.float64)
+        scan, own = scans[slot], cancelled[slot][0]
+        bound64 = rounding_bound(scan, count, np.float64, own, condition)
         opinion = choose(probe, position, scan, bound64, found[slot], oracle)
-        scans.append(scan)
         bounds64.append(bound64)
         opinions.append(opinion)
-        tolerances.append(rounding_bound(scan, count, layout.dtype) + bound64 + opinion.extra)
+        tolerances.append(rounding_bound(scan, count, layout.dtype, own, condition) + bound64
+                          + opinion.extra)
 
     wrt_names = [layout.names[i] for i in layout.wrt]
     contexts = _contexts(layout, wrt_names, opinions, reference, probe.douts)
