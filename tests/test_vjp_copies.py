@@ -4,6 +4,7 @@ it was given — no false alarm — and the write is warned about, since in a ne
 the caller's arrays."""
 
 import numpy as np
+import pytest
 from layers import loops as L
 
 from autodiff import check_vjp, from_cache_style
@@ -82,3 +83,15 @@ def test_a_forward_or_backward_writing_into_an_argument_is_warned_not_failed():
     assert np.array_equal(x, before)  # the user's own array is never written into
     assert any("forward writes into its argument x" in m for m in result.warnings)
     assert any("backward writes into its argument x" in m for m in result.warnings)
+
+
+def test_a_wrong_count_of_gradients_points_to_wrt():
+    def scale(x, w):
+        return x * w
+
+    with pytest.raises(TypeError, match=r"returned 1 gradients .* wrt=\(0,\) for x"):
+        check_vjp(scale, lambda dout, x, w: (dout * w,), normal(4, 3), normal(3))
+    with pytest.raises(TypeError, match=r"expected a tuple of 2 gradients .* wrt="):
+        check_vjp(scale, lambda dout, x, w: dout * w, normal(4, 3), normal(3))
+    result = check_vjp(scale, lambda dout, x, w: dout * w, normal(4, 3), normal(3), wrt=(0,))
+    assert result.passed and [a.name for a in result.arguments] == ["x"]

@@ -228,6 +228,15 @@ def unchecked_gradients(grads, layout: Layout) -> list[str]:
             if i not in layout.wrt and isinstance(value, np.ndarray) and grad is not None]
 
 
+def _wrt_hint(layout: Layout, returned: int) -> str:
+    """Where to say which arguments the gradients are for: ``wrt=``, with the first
+    ``returned`` float positions as the example."""
+    example = tuple(layout.wrt[:max(returned, 1)])
+    shown = f"({example[0]},)" if len(example) == 1 else str(example)
+    return (f"if the backward returns gradients for some arguments only, name their positions "
+            f"with wrt= (e.g. wrt={shown} for {', '.join(layout.names[i] for i in example)})")
+
+
 def as_gradients(grads, layout: Layout) -> tuple[list, list[str]]:
     """The backward's result as one array (float64) per differentiable argument, or ``None``
     with a note where it is missing, not numeric or misshapen. A wrong count raises TypeError."""
@@ -241,12 +250,13 @@ def as_gradients(grads, layout: Layout) -> tuple[list, list[str]]:
     else:
         raise TypeError(f"backward: expected a tuple of {count} gradients (for "
                         f"{', '.join(layout.names[i] for i in layout.wrt)}), got "
-                        f"{type(grads).__name__}")
+                        f"{type(grads).__name__}; {_wrt_hint(layout, 1)}")
     if len(items) != count:
         returned = ", ".join(str(np.shape(item)) for item in items)
         expected = ", ".join(f"{layout.names[i]} {layout.values[i].shape}" for i in layout.wrt)
         raise TypeError(f"backward: returned {len(items)} gradients (shapes {returned}), "
-                        f"expected {count}, one per float argument: {expected}")
+                        f"expected {count}, one per float argument: {expected}; "
+                        f"{_wrt_hint(layout, len(items))}")
     arrays, notes = [], []
     for i, item in zip(layout.wrt, items, strict=True):
         name, shape = layout.names[i], layout.values[i].shape
