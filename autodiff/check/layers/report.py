@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from autodiff.core.render import aligned, index, number, short, worst_of
 from autodiff.core.report import BlockReport
 
 KINK = "a kink"  # the note of a gradient that differs from jax.vjp only at a kink
-
-
-def _number(value) -> str:
-    return "-" if value is None else f"{value:.3e}"
 
 
 def format_rows(blocks: list[BlockReport], first_column: str = "gradient") -> list[str]:
@@ -26,13 +23,11 @@ def format_rows(blocks: list[BlockReport], first_column: str = "gradient") -> li
     rows = [header]
     for block in blocks:
         rows.append((
-            block.name, _number(block.max_abs_error), _number(block.max_rel_error),
-            "-" if block.worst_index is None else ",".join(map(str, block.worst_index)) or "()",
-            _number(block.manual_value), _number(block.jax_value), _number(block.tolerance),
+            block.name, number(block.max_abs_error), number(block.max_rel_error),
+            index(block.worst_index),
+            number(block.manual_value), number(block.jax_value), number(block.tolerance),
             block.status))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-            for row in rows]
+    return aligned(rows)
 
 
 def _notes(blocks: list[BlockReport]) -> list[str]:
@@ -59,6 +54,11 @@ class LayerResult:
     @property
     def failing(self) -> list[str]:
         return [block.name for block in self.blocks if block.status == "fail"]
+
+    def __repr__(self) -> str:
+        worst, excess = worst_of((b.name, b.excess) for b in self.blocks)
+        return short("LayerResult", f"{self.layer}: {'PASS' if self.passed else 'FAIL'}", worst,
+                     excess)
 
     @property
     def label(self) -> str:
@@ -98,6 +98,13 @@ class StackResult:
     dtype: str
     loss: float
     backward_name: str = "hand"
+
+    def __repr__(self) -> str:
+        worst, excess = worst_of((b.name, b.excess) for b in self.blocks)
+        wrong = self.first_wrong
+        verdict = "PASS" if self.passed else "FAIL" + (
+            f", first wrong layer {wrong.label}" if wrong is not None else "")
+        return short("StackResult", verdict, worst, excess)
 
     @property
     def first_wrong(self) -> LayerResult | None:
@@ -140,9 +147,7 @@ class StackResult:
             worst = max(ratios, default=0.0)
             rows.append((layer.label, ",".join(b.name for b in layer.blocks) or "-",
                          f"{worst:.2g}" if worst < 1e6 else ">1e6", status))
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        return ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                for row in rows]
+        return aligned(rows)
 
     def table(self) -> str:
         parts = [self.summary(), "", *format_rows(self.blocks, "block"), *_notes(self.blocks)]
