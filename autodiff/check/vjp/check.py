@@ -32,8 +32,15 @@ from autodiff.check.vjp.args import (
 )
 from autodiff.check.vjp.compare import compare
 from autodiff.check.vjp.diagnose import Context
-from autodiff.check.vjp.kinks import scan_argument
-from autodiff.check.vjp.opinions import Spread, choose, contradicted, from_jax, ridders_opinion
+from autodiff.check.vjp.kinks import coverage, scan_argument
+from autodiff.check.vjp.opinions import (
+    Spread,
+    choose,
+    contradicted,
+    from_jax,
+    ridders_opinion,
+    scanned_opinion,
+)
 from autodiff.check.vjp.probe import Probe
 from autodiff.check.vjp.report import VJPResult
 from autodiff.check.vjp.ties import tie_check
@@ -121,6 +128,15 @@ def _report(probe, name, position, got, note, scan, bound64, opinion, tolerance,
     return report
 
 
+def _bounds(scan, count: int, dtype, cancelled, condition: float, opinion):
+    """``(bound64, tolerance)`` of one argument with the cancellation in ``x − mean`` included
+    (``tolerance.cancellation``: ``cancelled`` is the argument's own term, ``condition`` the
+    largest ``κ`` of every argument's fully scanned slices)."""
+    bound64 = rounding_bound(scan, count, np.float64, cancelled, condition)
+    return bound64, rounding_bound(scan, count, dtype, cancelled, condition) + bound64 + (
+        opinion.extra)
+
+
 _DOUT_STREAM = 0x646F7574  # "dout": keeps the checker's draws apart from the user's seed
 
 
@@ -132,7 +148,9 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     in; oracles run in float64 on the same values. ``dout`` defaults to a random normal one
     (``seed``). ``wrt`` gives the differentiable positions (default: every float array),
     ``names`` the arguments' names (default: the forward's parameters). ``oracle`` forces one of
-    ``ORACLES``. Arguments larger than ``max_elements`` are scanned on a random sample.
+    ``ORACLES``. Finite differences scan every element up to ``max_elements`` (a random sample
+    beyond), or where ``jax.vjp`` answers a sample widened where it matters
+    (``opinions.scanned_opinion``); a failing argument is judged again on every element.
     """
     if oracle not in ORACLES:
         raise ValueError(f"oracle: expected one of {ORACLES}, got {oracle!r}")
@@ -159,19 +177,17 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     count = rounding_count([*layout.differentiable(), *douts])
     reference = [o for o in probe.base if o is not None]
     found = from_jax(forward, layout, douts, reference, oracle)
-    scans = [scan_argument(probe, position, max_elements, rng) for position in layout.wrt]
+    scans, bounds64, opinions, tolerances = map(list, zip(*(
+        scanned_opinion(probe, position, found[slot], oracle, grads[slot], count, layout.dtype,
+                        max_elements, rng) for slot, position in enumerate(layout.wrt)),
+        strict=True))
     cancelled = [cancellation(probe, position, scan)
                  for scan, position in zip(scans, layout.wrt, strict=True)]
     condition = max(kappa for _, kappa in cancelled)
-    bounds64, opinions, tolerances = [], [], []
-    for slot, position in enumerate(layout.wrt):
-        scan, own = scans[slot], cancelled[slot][0]
-        bound64 = rounding_bound(scan, count, np.float64, own, condition)
-        opinion = choose(probe, position, scan, bound64, found[slot], oracle)
-        bounds64.append(bound64)
-        opinions.append(opinion)
-        tolerances.append(rounding_bound(scan, count, layout.dtype, own, condition) + bound64
-                          + opinion.extra)
+    for slot in range(len(scans)):
+        bounds64[slot], tolerances[slot] = _bounds(scans[slot], count, layout.dtype,
+                                                   cancelled[slot][0], condition,
+                                                   opinions[slot])
 
     wrt_names = [layout.names[i] for i in layout.wrt]
     contexts = _contexts(layout, wrt_names, opinions, reference, probe.douts)
@@ -180,6 +196,19 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
                        bounds64[slot], opinions[slot], tolerances[slot], contexts[slot],
                        spread and (lambda slot=slot: spread.of(slot)))
                for slot, position in enumerate(layout.wrt)]
+    for slot, position in enumerate(layout.wrt):
+        if not reports[slot].passed and scans[slot].sampled:  # judged on every element
+            scan = scan_argument(probe, position, max_elements, rng, previous=scans[slot])
+            bound64 = rounding_bound(scan, count, np.float64)
+            opinion = choose(probe, position, scan, bound64, found[slot], oracle)
+            opinion.trust += f"; {coverage(scan)}"
+            own, kappa = cancellation(probe, position, scan)
+            bound64, tolerance = _bounds(scan, count, layout.dtype, own,
+                                         max(condition, kappa), opinion)
+            reports[slot] = _report(
+                probe, wrt_names[slot], position, grads[slot], notes[slot], scan, bound64,
+                opinion, tolerance, contexts[slot],
+                spread and (lambda slot=slot: spread.of(slot)))
     return VJPResult(
         arguments=reports, dtype=layout.dtype.name,
         forward_name=getattr(forward, "__name__", repr(forward)),

@@ -16,8 +16,9 @@ import numpy as np
 from autodiff.check.vjp import oracles as vjp_oracles
 from autodiff.check.vjp.args import Layout
 from autodiff.check.vjp.compare import Opinion
-from autodiff.check.vjp.kinks import Scan, ridders_steps
+from autodiff.check.vjp.kinks import SCAN_BUDGET, Scan, coverage, ridders_steps, scan_argument
 from autodiff.check.vjp.probe import Probe
+from autodiff.check.vjp.tolerance import rounding_bound
 
 
 def _gap(values, scan: Scan, bound, error=0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -70,6 +71,34 @@ def choose(probe: Probe, position: int, scan: Scan, bound64, jax_found, oracle: 
         return ridders_opinion(probe, position, scan, bound64, reasons)
     raise ValueError(f"oracle={oracle!r} cannot differentiate this forward: "
                      + "; ".join(reasons))
+
+
+def scanned_opinion(probe: Probe, position: int, jax_found, oracle: str, got, count: int,
+                    dtype, max_elements: int, rng) -> tuple[Scan, np.ndarray, Opinion, np.ndarray]:
+    """``(scan, bound64, opinion, tolerance)`` of one argument. Where ``jax.vjp`` answers, the
+    scan starts from ``SCAN_BUDGET`` elements and those near a kink, and is widened to the
+    elements where the backward's gradient ``got`` disagrees with it (an unforeseen kink shows
+    there); should the sample reject ``jax.vjp``, every element is scanned, as for the other
+    oracles, which answer only where the scan looked."""
+    sampling = jax_found[1] is not None and oracle in ("auto", "jax")
+    scan = scan_argument(probe, position, max_elements, rng, SCAN_BUDGET if sampling else None)
+    while True:
+        bound64 = rounding_bound(scan, count, np.float64)
+        opinion = choose(probe, position, scan, bound64, jax_found, oracle)
+        tolerance = rounding_bound(scan, count, dtype) + bound64 + opinion.extra
+        if not scan.sampled:
+            break
+        if opinion.name not in vjp_oracles.JAX_NAMES:
+            scan = scan_argument(probe, position, max_elements, rng, previous=scan)
+            continue
+        usable = got is not None and np.shape(got) == opinion.values.shape
+        with np.errstate(invalid="ignore"):
+            disagree = ~(np.abs(got - opinion.values) <= tolerance) if usable else None
+        if disagree is None or not np.any(disagree & ~scan.scanned):
+            break
+        scan = scan_argument(probe, position, max_elements, rng, 0, disagree, scan)
+    opinion.trust += f"; {coverage(scan)}"
+    return scan, bound64, opinion, tolerance
 
 
 def ridders_checked(probe: Probe, position: int, scan: Scan, bound, mask) -> tuple[

@@ -19,11 +19,14 @@
 
 from __future__ import annotations
 
+import copy
 import types
 import warnings
+import weakref
 
 import numpy as np
 
+from autodiff.check.vjp import compiled
 from autodiff.check.vjp.args import Layout
 from autodiff.check.vjp.probe import Probe
 
@@ -81,15 +84,19 @@ def rebound(function):
     return copy_function(function)
 
 
-def _run_jax(forward, layout: Layout, douts: list, dtype) -> tuple[list, list]:
+def _program(function, layout: Layout, dtype):
+    """``jit((inputs, cotangents) -> (primal, grads))`` of ``function`` (a callable, or a weak
+    reference to one: see ``compiled``), the arguments not differentiated held as constants."""
     import jax
     import jax.numpy as jnp
 
+    constants = layout.call_args()
+
     def f(*diff):
-        args = layout.call_args()
+        args = copy.deepcopy(constants)
         for position, value in zip(layout.wrt, diff, strict=True):
             args[position] = value
-        out = forward(*args)
+        out = (function() if isinstance(function, weakref.ref) else function)(*args)
         outputs = [jnp.asarray(o) for o in (out if isinstance(out, (tuple, list)) else [out])]
         return tuple(o for o in outputs if jnp.issubdtype(o.dtype, jnp.inexact))
 
@@ -99,16 +106,50 @@ def _run_jax(forward, layout: Layout, douts: list, dtype) -> tuple[list, list]:
             raise OracleUnavailable("its outputs under JAX differ in number from NumPy's")
         return primal, vjp(cotangents)
 
+    # One compiled program (eager JAX would compile every primitive separately), compiled for
+    # speed of compiling: on a small layer compiling costs far more than running.
+    return jax.jit(primal_and_grads, compiler_options=FAST_COMPILE)
+
+
+def _run_jax(program, layout: Layout, douts: list, dtype) -> tuple[list, list]:
+    import jax
+    import jax.numpy as jnp
+
     with jax.enable_x64(True):
         inputs = [jnp.asarray(v, dtype) for v in layout.differentiable()]
         cotangents = tuple(jnp.asarray(d, dtype) for d in douts if d is not None)
-        # One compiled program (eager JAX would compile every primitive separately), compiled
-        # for speed of compiling: a check runs it once. Measured: 0.36 s instead of 0.61 s
-        # (median, attention layer, loaded 2-core CPU); the values are the same operations.
-        primal, grads = jax.jit(primal_and_grads, compiler_options=FAST_COMPILE)(
-            inputs, cotangents)
+        primal, grads = program(inputs, cotangents)
         return ([np.asarray(p, np.float64) for p in primal],
                 [np.asarray(g, np.float64) for g in grads])
+
+
+def _cached_program(forward, mode: str, layout: Layout, douts: list, dtype):
+    """The compiled program of ``forward`` run as given (``mode`` "jax.vjp") or rebound to
+    ``jax.numpy``, from the cache of ``compiled`` where it was built before; raises
+    OracleUnavailable with the reason (remembered too) when it cannot be built."""
+    entry_key = compiled.key(mode, dtype, layout.wrt, layout.values, douts)
+    entry = compiled.lookup(forward, entry_key)
+    if entry is None:
+        try:
+            if mode == "jax.vjp":
+                try:
+                    target = weakref.ref(forward)
+                except TypeError:
+                    target = forward
+            else:
+                target = rebound(forward)
+                if target is None:
+                    raise OracleUnavailable("it does not use the numpy module")
+            entry = _program(target, layout, dtype)
+            _run_jax(entry, layout, douts, dtype)  # traces and compiles, or fails
+        except OracleUnavailable as error:
+            entry = str(error)
+        except Exception as error:  # any failure of the user's code under JAX: not usable
+            entry = _first_line(error)
+        compiled.store(forward, entry_key, entry)
+    if isinstance(entry, str):
+        raise OracleUnavailable(entry)
+    return entry
 
 
 def jax_gradients(forward, layout: Layout, douts: list, reference: list,
@@ -117,18 +158,14 @@ def jax_gradients(forward, layout: Layout, douts: list, reference: list,
     ``reference`` is the float64 NumPy output (float outputs only, in order), which the JAX
     output must reproduce. Raises OracleUnavailable with the reasons when neither way works."""
     reasons = []
-    for name, function in zip(JAX_NAMES, (forward, None), strict=True):
-        label = "jax.vjp" if function is not None else "rebound to jax.numpy"
+    for name, label in zip(JAX_NAMES, ("jax.vjp", "rebound to jax.numpy"), strict=True):
         try:
-            function = function or rebound(forward)
-            if function is None:
-                reasons.append(f"{label}: it does not use the numpy module")
-                continue
-            outputs, grads = _run_jax(function, layout, douts, dtype)
+            program = _cached_program(forward, label, layout, douts, dtype)
+            outputs, grads = _run_jax(program, layout, douts, dtype)
         except OracleUnavailable as error:
             reasons.append(f"{label}: {error}")
             continue
-        except Exception as error:  # any failure of the user's code under JAX: not usable
+        except Exception as error:  # the program fails on these values: not usable
             reasons.append(f"{label}: {_first_line(error)}")
             continue
         relative = 1e-8 if np.dtype(dtype) == np.float64 else 1e-3

@@ -27,6 +27,13 @@ class Probe:
         self.douts = [None if d is None else np.asarray(d, np.float64) for d in douts]
         self.base = self.outputs(None, None)
         self.calls = 0
+        # The outputs' size, once: ``noise`` runs for every step of the scan.
+        total = 0.0
+        for d, base in zip(self.douts, self.base, strict=True):
+            if d is not None:
+                rms = float(np.sqrt(np.mean(np.abs(base) ** 2))) if base.size else 0.0
+                total += float(np.sum(np.abs(d) * (np.abs(base) + rms)))
+        self._noise = 16 * UNIT_ROUNDOFF_64 * total
 
     def outputs(self, position: int | None, value) -> list:
         """The float outputs (list aligned with ``douts``) with argument ``position`` replaced
@@ -71,10 +78,6 @@ class Probe:
     def noise(self, differences: list) -> float:
         """A bound on the rounding in ``weigh(differences)``: every output known to a few
         units of roundoff of its magnitude (or of the output's RMS, if larger). Outputs that did
-        not move count too — a change below their resolution reads as none."""
-        total = 0.0
-        for d, base in zip(self.douts, self.base, strict=True):
-            if d is not None:
-                rms = float(np.sqrt(np.mean(np.abs(base) ** 2))) if base.size else 0.0
-                total += float(np.sum(np.abs(d) * (np.abs(base) + rms)))
-        return 16 * UNIT_ROUNDOFF_64 * total
+        not move count too — a change below their resolution reads as none. (It depends on
+        the base outputs only.)"""
+        return self._noise
