@@ -16,29 +16,12 @@ training loop.
 
 from __future__ import annotations
 
-import copy
 import inspect
 from dataclasses import dataclass
 
 import numpy as np
 
-FLOAT_DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32)}
-
-
-def resolve_dtype(dtype, first_float) -> np.dtype:
-    """``dtype`` as float32/float64; ``None`` means the first differentiable argument's
-    (float32 stays float32, any other float is checked in float64)."""
-    if dtype is None:
-        return FLOAT_DTYPES["float32" if first_float.dtype == np.float32 else "float64"]
-    resolved = FLOAT_DTYPES.get(dtype) if isinstance(dtype, str) else None
-    if resolved is None and not isinstance(dtype, str):
-        try:
-            resolved = np.dtype(dtype)
-        except TypeError:
-            resolved = None
-    if resolved is None or resolved not in FLOAT_DTYPES.values():  # np.dtype(None) is float64
-        raise ValueError(f"dtype: expected 'float64' or 'float32', got {dtype!r}")
-    return resolved
+from autodiff.core.inputs import fresh, random_dout, resolve_dtype
 
 
 def _is_float_array(value) -> bool:
@@ -88,7 +71,7 @@ class Layout:
         if len(names) != len(args):
             raise ValueError(f"names: expected {len(args)} names, got {len(names)}")
         dtype = resolve_dtype(dtype, np.asarray(args[wrt[0]]))
-        values = [np.array(value, dtype) if i in wrt else copy.deepcopy(value)
+        values = [np.array(value, dtype) if i in wrt else fresh(value)
                   for i, value in enumerate(args)]
         return cls(values, wrt, names, dtype)
 
@@ -103,7 +86,7 @@ class Layout:
             if i in self.wrt and dtype is not None and not np.iscomplexobj(value):
                 result.append(np.array(value, dtype=dtype))
             else:
-                result.append(copy.deepcopy(value))
+                result.append(fresh(value))
         return result
 
     def differentiable(self) -> list[np.ndarray]:
@@ -134,10 +117,9 @@ def differentiable_outputs(outputs: list) -> list[bool]:
 def make_dout(outputs, is_tuple: bool, dout, dtype, rng) -> list:
     """``dout`` as a list aligned with the outputs (``None`` for non-float ones): random
     standard normal where not given, else the given one checked against the outputs' shapes."""
-    carries = differentiable_outputs(outputs)
     if dout is None:
-        return [rng.standard_normal(out.shape).astype(dtype) if carry else None
-                for out, carry in zip(outputs, carries, strict=True)]
+        return list(random_dout(list(outputs), rng, dtype))
+    carries = differentiable_outputs(outputs)
     given = list(dout) if is_tuple else [dout]
     if is_tuple and not isinstance(dout, (tuple, list)):
         raise TypeError(f"dout: the forward returns a tuple of {len(outputs)} outputs, so dout "
@@ -161,7 +143,7 @@ def make_dout(outputs, is_tuple: bool, dout, dtype, rng) -> list:
 
 def dout_copy(douts: list, is_tuple: bool):
     """A fresh copy of ``douts`` in the form the backward takes (a tuple for a tuple output)."""
-    copies = [None if d is None else d.copy() for d in douts]
+    copies = fresh(douts)
     return tuple(copies) if is_tuple else copies[0]
 
 
