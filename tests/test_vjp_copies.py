@@ -95,3 +95,19 @@ def test_a_wrong_count_of_gradients_points_to_wrt():
         check_vjp(scale, lambda dout, x, w: dout * w, normal(4, 3), normal(3))
     result = check_vjp(scale, lambda dout, x, w: dout * w, normal(4, 3), normal(3), wrt=(0,))
     assert result.passed and [a.name for a in result.arguments] == ["x"]
+
+
+def test_a_cache_style_forward_writing_into_its_argument_is_blamed_on_the_forward_only():
+    def scale_forward(x, w):
+        x *= w
+        return x, (x, w)
+
+    def scale_backward(dout, cache):
+        x, w = cache
+        return dout * w, np.sum(dout * x / w, axis=0)
+
+    result = check_vjp(*from_cache_style(scale_forward, scale_backward), normal(4, 3),
+                       normal(3) + 3)
+    assert result.passed, result.table()
+    assert [w for w in result.warnings if "writes into its argument x" in w] == [
+        w for w in result.warnings if w.startswith("the forward writes into its argument x")]
