@@ -79,6 +79,21 @@ def test_the_users_project_run_fails_a_wrong_gradient(tmp_path):
     assert "NetworkCase(sizes=" in run.stdout and "1 failed" in run.stdout
 
 
+def test_the_hypothesis_examples_failure_shows_the_report_not_a_bare_assert(tmp_path):
+    # Issue 20: `assert case.check(...).passed` failed as a bare `assert False` beside a cut-off
+    # repr; the README's example asserts with the table as its message.
+    wrong = "    import reference\n    return [(-dW, -db) for dW, db in reference.gradients(" \
+            "params, x, y, 'tanh')]\n"
+    no_shrink = ("from hypothesis import Phase, settings as _settings\n"
+                 "_settings.register_profile('no-shrink', phases=[Phase.generate])\n"
+                 "_settings.load_profile('no-shrink')\n\n")
+    run = run_pytest_in(tmp_path, no_shrink + users_test_file(wrong))
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert "FAIL: the manual gradient is wrong in" in run.stdout     # the table, as message
+    assert "max abs err" in run.stdout and "diagnosis:" in run.stdout
+    assert "CheckResult(FAIL, worst " in run.stdout                  # and the repr, whole
+
+
 def test_the_notebook_command_is_the_one_the_suite_runs():
     # Issue 13, item 11: `jupyter execute` threw the outputs away and needed a kernel.
     section = README.read_text().split("## Notebooks", 1)[1].split("\n## ", 1)[0]

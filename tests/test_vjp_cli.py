@@ -91,3 +91,32 @@ def test_missing_file_and_worksheet_options_are_usage_errors(tmp_path, capsys):
     assert status == 2 and "nope.py: no such file" in err
     status, _, err = run(capsys, str(MODULE), "--sizes", "2,3")
     assert status == 2 and "--sizes apply to the worksheet network" in err
+
+
+NAIVE = '''
+import numpy as np
+from loops import conv_backward_naive, conv_forward_naive, max_pool_backward_naive
+from loops import max_pool_forward_naive, relu_forward
+
+def conv_example():
+    rng = np.random.default_rng(0)
+    return (rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((2, 2, 3, 3)),
+            rng.standard_normal(2), {"stride": 1, "pad": 1})
+
+max_pool_naive_example = lambda: (np.arange(32.0).reshape(1, 2, 4, 4) % 7 + 0.5,
+                                  {"size": 2, "stride": 2})
+
+def affine_relu_forward(x):  # a forward without its backward
+    return relu_forward(x)
+'''
+
+
+def test_cs231n_naive_names_are_paired_and_skipped_pairs_say_why(tmp_path, capsys):
+    (tmp_path / "loops.py").write_text((MODULE.parent / "loops.py").read_text())
+    status, out, err = run(capsys, write(tmp_path, NAIVE, "cs231n.py"))
+    assert status == 0, out + err
+    assert "== conv_naive (cache style) ==" in out and "== max_pool_naive (cache style) ==" in out
+    assert "  conv_naive               pass" in out and "  max_pool_naive           pass" in out
+    assert ("  affine_relu              skipped: affine_relu_forward has no backward (looked "
+            "for affine_relu_backward)") in out
+    assert "  relu                     skipped: relu_forward has no backward" in out

@@ -138,7 +138,7 @@ def _explanations(expected: np.ndarray, got: np.ndarray, limit: float, batch: in
                   candidates) -> list[tuple[Diagnosis, ...]]:
     """Each way the named slips and ``candidates`` give ``got``, as a tuple of diagnoses."""
     explanations: list[tuple[Diagnosis, ...]] = []
-    if _fits(got, 0.0, limit):
+    if got.size and _fits(got, 0.0, limit):  # an empty array is no array of zeros
         explanations.append((ZEROS,))
     slips = scalar_slips(batch)
     bases = [Candidate("", "", expected, exact_shape=True), *_shape_slips(expected, got),

@@ -20,6 +20,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autodiff.core.compare import compare
+from autodiff.core.render import (
+    Rendered,
+    finite_or_none,
+    index,
+    number,
+    ratio,
+    short,
+    worst_of,
+)
 
 STATUSES = ("pass", "fail", "below-noise-floor", "saturated")
 
@@ -27,10 +36,6 @@ STATUSES = ("pass", "fail", "below-noise-floor", "saturated")
 def block_names(n_layers: int) -> list[str]:
     """``["W1", "b1", …, "WL", "bL"]``, in params order."""
     return [f"{kind}{layer}" for layer in range(1, n_layers + 1) for kind in ("W", "b")]
-
-
-def _finite_or_none(value):
-    return None if value is None or not math.isfinite(value) else float(value)
 
 
 @dataclass
@@ -55,11 +60,11 @@ class ProbeSummary:
     def to_dict(self) -> dict:
         return {
             "directions": self.directions,
-            "detects_error_norm": _finite_or_none(self.detects),
-            "detects_relative": _finite_or_none(self.relative),
+            "detects_error_norm": finite_or_none(self.detects),
+            "detects_relative": finite_or_none(self.relative),
             "miss_probability": self.miss,
-            "manual_excess": _finite_or_none(self.manual_excess),
-            "jax_excess": _finite_or_none(self.jax_excess),
+            "manual_excess": finite_or_none(self.manual_excess),
+            "jax_excess": finite_or_none(self.jax_excess),
         }
 
 
@@ -142,6 +147,17 @@ class BlockReport:
         )
 
     @property
+    def excess(self) -> float:
+        """``|manual - jax.grad|`` over the tolerance at the worst element (``inf``: no
+        manual value)."""
+        if self.manual_value is None or self.jax_value is None:
+            return math.inf
+        return ratio(abs(self.manual_value - self.jax_value), self.tolerance)
+
+    def __repr__(self) -> str:
+        return short("BlockReport", self.status, self.name, self.excess)
+
+    @property
     def coverage(self) -> str:
         """What the third opinion covered: "all", "K dirs" or "-" (skipped)."""
         if self.probe is not None:
@@ -152,22 +168,18 @@ class BlockReport:
         return {
             "block": self.name,
             "status": self.status,
-            "max_abs_error": _finite_or_none(self.max_abs_error),
-            "max_rel_error": _finite_or_none(self.max_rel_error),
+            "max_abs_error": finite_or_none(self.max_abs_error),
+            "max_rel_error": finite_or_none(self.max_rel_error),
             "worst_index": None if self.worst_index is None else list(self.worst_index),
-            "manual": _finite_or_none(self.manual_value),
-            "jax": _finite_or_none(self.jax_value),
-            "third_opinion": _finite_or_none(self.oracle_value),
-            "tolerance": _finite_or_none(self.tolerance),
-            "max_third_opinion_error": _finite_or_none(self.max_oracle_error),
+            "manual": finite_or_none(self.manual_value),
+            "jax": finite_or_none(self.jax_value),
+            "third_opinion": finite_or_none(self.oracle_value),
+            "tolerance": finite_or_none(self.tolerance),
+            "max_third_opinion_error": finite_or_none(self.max_oracle_error),
             "third_opinion_probe": None if self.probe is None else self.probe.to_dict(),
             "note": self.note,
             "diagnosis": [{"key": key, "text": text} for key, text in self.diagnosis],
         }
-
-
-def _number(value) -> str:
-    return "-" if value is None else f"{value:.3e}"
 
 
 VERDICTS = ("pass", "fail", "inconclusive")
@@ -182,8 +194,8 @@ LEGEND = (
     "random directions (below).")
 
 
-@dataclass
-class CheckResult:
+@dataclass(repr=False)
+class CheckResult(Rendered):
     """The outcome of ``check_gradients``: ``passed``, ``blocks`` in params order, and
     ``first_wrong_layer`` (1-based, or ``None`` when nothing failed). ``verdict`` is
     ``inconclusive`` when nothing failed but no block was tested above rounding; ``hints``
@@ -220,6 +232,14 @@ class CheckResult:
     def failing_blocks(self) -> list[str]:
         return [block.name for block in self.blocks if block.status == "fail"]
 
+    columns = COLUMNS
+
+    def headline(self) -> str:
+        return self.verdict.upper()
+
+    def worst(self) -> tuple[str | None, float | None]:
+        return worst_of((b.name, b.excess) for b in self.blocks)
+
     def summary(self) -> str:
         network = "-".join(str(n) for n in self.sizes)
         checked = any(block.coverage != "-" for block in self.blocks)
@@ -250,25 +270,18 @@ class CheckResult:
                          f"{block.probe.detects:.1e}{share}")
         return lines
 
-    def table(self) -> str:
-        rows = [COLUMNS]
-        for block in self.blocks:
-            rows.append((
-                block.name, _number(block.max_abs_error), _number(block.max_rel_error),
-                "-" if block.worst_index is None else ",".join(map(str, block.worst_index)),
-                _number(block.manual_value), _number(block.jax_value),
-                _number(block.oracle_value), _number(block.tolerance), block.coverage,
-                block.status,
-            ))
-        widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-                 for row in rows]
+    def rows(self) -> list[tuple]:
+        return [(block.name, number(block.max_abs_error), number(block.max_rel_error),
+                 index(block.worst_index), number(block.manual_value), number(block.jax_value),
+                 number(block.oracle_value), number(block.tolerance), block.coverage,
+                 block.status) for block in self.blocks]
+
+    def details(self) -> list[str]:
         notes = [f"  {block.name}: {block.note}" for block in self.blocks if block.note]
         diagnoses = [f"  {block.name}: {'; '.join(text for _, text in block.diagnosis)}"
                      for block in self.blocks if block.diagnosis]
-        return "\n".join([self.summary(), "", *lines, "", LEGEND, *self._probes(),
-                          *(["", "notes:", *notes] if notes else []),
-                          *(["", "diagnosis:", *diagnoses] if diagnoses else [])])
+        return ["", LEGEND, *self._probes(), *(["", "notes:", *notes] if notes else []),
+                *(["", "diagnosis:", *diagnoses] if diagnoses else [])]
 
     def to_dict(self) -> dict:
         return {

@@ -189,3 +189,40 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
                     dnext_h * tanh_c * o * (1 - o), dc * i * (1 - g ** 2)])
     return (da.dot(Wx.T), da.dot(Wh.T), dc * f, x.T.dot(da), prev_h.T.dot(da),
             np.sum(da, axis=0))
+
+
+def lstm_step_backward_in_place(dnext_h, dnext_c, cache):
+    """As CS231n solutions write it: the cell's gradient accumulated into ``dnext_c`` itself.
+    Correct, but the caller's ``dnext_c`` changes."""
+    x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c = cache
+    dnext_c += dnext_h * o * (1 - np.tanh(next_c) ** 2)
+    di, df, dg = dnext_c * g, dnext_c * prev_c, dnext_c * i
+    do = dnext_h * np.tanh(next_c)
+    da = np.hstack([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)])
+    dx, dprev_h = da.dot(Wx.T), da.dot(Wh.T)
+    dWx, dWh, db = x.T.dot(da), prev_h.T.dot(da), np.sum(da, axis=0)
+    return dx, dprev_h, dnext_c * f, dWx, dWh, db
+
+
+def batchnorm_centred_forward(x, gamma, beta):
+    """Batch norm as a from-scratch book writes it: centred first, ``eps`` = 1e-7, the output
+    built column by column into ``np.empty_like(x)`` (so JAX cannot run it)."""
+    xc = x - x.mean(axis=0)
+    std = np.sqrt(np.mean(xc ** 2, axis=0) + 1e-7)
+    xn = xc / std
+    out = np.empty_like(x)
+    for d in range(x.shape[1]):
+        out[:, d] = gamma[d] * xn[:, d] + beta[d]
+    return out, (xc, xn, std, gamma)
+
+
+def batchnorm_centred_backward(dout, cache):
+    xc, xn, std, gamma = cache
+    n = dout.shape[0]
+    dxn = gamma * dout
+    dxc = dxn / std
+    dstd = -np.sum(dxn * xc / (std * std), axis=0)
+    dvar = 0.5 * dstd / std
+    dxc += (2.0 / n) * xc * dvar
+    dx = dxc - np.sum(dxc, axis=0) / n
+    return dx, np.sum(xn * dout, axis=0), np.sum(dout, axis=0)

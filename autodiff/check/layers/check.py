@@ -33,6 +33,7 @@ import numpy as np
 
 from autodiff.check.layers.kinks import excuse_kinks
 from autodiff.check.layers.report import LayerResult
+from autodiff.core.inputs import random_dout, resolve_dtype
 from autodiff.core.layers import cast, is_differentiable, vjp_bounded
 from autodiff.core.report import BlockReport
 from reference.layers import LAYERS, Draw, Layer
@@ -40,15 +41,6 @@ from reference.layers.catalog import IDS, IMAGES
 
 HEADROOM = 4
 FLUSH_STEPS = 1024
-DTYPES = ("float64", "float32")
-
-
-def resolve_dtype(dtype) -> np.dtype:
-    """``"float64"``/``"float32"`` (or the dtypes) as a NumPy dtype; anything else is an error."""
-    resolved = np.dtype(dtype) if dtype in (*DTYPES, np.float64, np.float32) else None
-    if resolved is None:
-        raise ValueError(f"dtype: expected 'float64' or 'float32', got {dtype!r}")
-    return resolved
 
 
 def tolerance(bound: np.ndarray, dtype) -> np.ndarray:
@@ -162,14 +154,6 @@ def diagnose(layer: Layer, blocks: list[BlockReport], hand, truth, bounds, dtype
     return found
 
 
-def random_like(out, rng: np.random.Generator, dtype):
-    """A random upstream gradient shaped like ``out`` (a tuple for a tuple output): a uniform
-    one would hide the batch-norm and softmax paths that sum ``dout`` away."""
-    if isinstance(out, tuple):
-        return tuple(random_like(o, rng, dtype) for o in out)
-    return rng.standard_normal(np.shape(out)).astype(dtype)
-
-
 def example_inputs(layer: Layer, seed: int = 0, dtype="float64", scale: float = 1.0,
                    options: dict | None = None) -> tuple[tuple, dict, object]:
     """``(args, options, dout)`` for checking ``layer``: its example arguments drawn from
@@ -180,7 +164,7 @@ def example_inputs(layer: Layer, seed: int = 0, dtype="float64", scale: float = 
     args, drawn = layer.example(Draw(rng, dtype, scale))
     options = {**drawn, **(options or {})}
     args = cast(tuple(args), dtype)
-    return args, options, random_like(layer.forward(*args, **options), rng, dtype)
+    return args, options, random_dout(layer.forward(*args, **options), rng, dtype)
 
 
 def check_library_layer(layer: str | Layer, args: tuple | None = None,
@@ -202,7 +186,7 @@ def check_library_layer(layer: str | Layer, args: tuple | None = None,
     options = options or {}
     args = cast(tuple(args), dtype)
     if dout is None:
-        dout = random_like(layer.forward(*args, **options), np.random.default_rng(seed), dtype)
+        dout = random_dout(layer.forward(*args, **options), np.random.default_rng(seed), dtype)
     backward = backward or layer.backward
     dout = cast(dout, dtype)  # both sides see the same upstream numbers
     hand = backward(dout, *args, **options)

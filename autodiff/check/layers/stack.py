@@ -22,11 +22,11 @@ from autodiff.check.layers.check import (
     compare_all,
     diagnose,
     examples,
-    resolve_dtype,
     tolerance,
 )
 from autodiff.check.layers.kinks import excuse_kinks
 from autodiff.check.layers.report import LayerResult, StackResult
+from autodiff.core.inputs import resolve_dtype
 from autodiff.core.layers import cast, layer_grads, stack_grads, takes_gradient
 from reference.layers import LAYERS, Layer, Stack
 from reference.layers import stack as stacks

@@ -6,35 +6,22 @@ differentiable argument in order (a lone array where there is one; ``None`` may 
 positions of the other arguments). A tuple output takes a tuple ``dout``. Differentiable
 arguments are the float ``np.ndarray`` ones, or the positions given as ``wrt``; everything
 else — a dict of hyper-parameters, integer labels, a mask inside a dict, a Python number —
-passes through and gets no gradient. Every call gets fresh deep copies, so a forward that writes
-into what it is given (batch norm's running statistics) sees the same inputs each time.
+passes through and gets no gradient. Every call — the forward, the backward, every oracle —
+gets fresh deep copies of the arguments and of ``dout``, so a forward that writes into what it
+is given (batch norm's running statistics) sees the same inputs each time, and a backward that
+writes into its ``dout`` (``dnext_c += …``) cannot change what it is compared with; such writes
+are warned about (``written_warnings``), since they change the caller's arrays in a real
+training loop.
 """
 
 from __future__ import annotations
 
-import copy
 import inspect
 from dataclasses import dataclass
 
 import numpy as np
 
-FLOAT_DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32)}
-
-
-def resolve_dtype(dtype, first_float) -> np.dtype:
-    """``dtype`` as float32/float64; ``None`` means the first differentiable argument's
-    (float32 stays float32, any other float is checked in float64)."""
-    if dtype is None:
-        return FLOAT_DTYPES["float32" if first_float.dtype == np.float32 else "float64"]
-    resolved = FLOAT_DTYPES.get(dtype) if isinstance(dtype, str) else None
-    if resolved is None and not isinstance(dtype, str):
-        try:
-            resolved = np.dtype(dtype)
-        except TypeError:
-            resolved = None
-    if resolved is None or resolved not in FLOAT_DTYPES.values():  # np.dtype(None) is float64
-        raise ValueError(f"dtype: expected 'float64' or 'float32', got {dtype!r}")
-    return resolved
+from autodiff.core.inputs import fresh, random_dout, resolve_dtype
 
 
 def _is_float_array(value) -> bool:
@@ -84,7 +71,7 @@ class Layout:
         if len(names) != len(args):
             raise ValueError(f"names: expected {len(args)} names, got {len(names)}")
         dtype = resolve_dtype(dtype, np.asarray(args[wrt[0]]))
-        values = [np.asarray(value, dtype) if i in wrt else value
+        values = [np.array(value, dtype) if i in wrt else fresh(value)
                   for i, value in enumerate(args)]
         return cls(values, wrt, names, dtype)
 
@@ -99,7 +86,7 @@ class Layout:
             if i in self.wrt and dtype is not None and not np.iscomplexobj(value):
                 result.append(np.array(value, dtype=dtype))
             else:
-                result.append(copy.deepcopy(value))
+                result.append(fresh(value))
         return result
 
     def differentiable(self) -> list[np.ndarray]:
@@ -130,10 +117,9 @@ def differentiable_outputs(outputs: list) -> list[bool]:
 def make_dout(outputs, is_tuple: bool, dout, dtype, rng) -> list:
     """``dout`` as a list aligned with the outputs (``None`` for non-float ones): random
     standard normal where not given, else the given one checked against the outputs' shapes."""
-    carries = differentiable_outputs(outputs)
     if dout is None:
-        return [rng.standard_normal(out.shape).astype(dtype) if carry else None
-                for out, carry in zip(outputs, carries, strict=True)]
+        return list(random_dout(list(outputs), rng, dtype))
+    carries = differentiable_outputs(outputs)
     given = list(dout) if is_tuple else [dout]
     if is_tuple and not isinstance(dout, (tuple, list)):
         raise TypeError(f"dout: the forward returns a tuple of {len(outputs)} outputs, so dout "
@@ -153,6 +139,42 @@ def make_dout(outputs, is_tuple: bool, dout, dtype, rng) -> list:
                              f"output shape {out.shape} (nothing is broadcast)")
         result.append(array.astype(dtype))
     return result
+
+
+def dout_copy(douts: list, is_tuple: bool):
+    """A fresh copy of ``douts`` in the form the backward takes (a tuple for a tuple output)."""
+    copies = fresh(douts)
+    return tuple(copies) if is_tuple else copies[0]
+
+
+def _changed(before, after) -> bool:
+    return isinstance(after, np.ndarray) and (
+        np.shape(before) != after.shape or not np.array_equal(before, after, equal_nan=True))
+
+
+def written_warnings(who: str, layout: Layout, given: list, douts: list | None = None,
+                     dout_given=None) -> list[str]:
+    """Warnings for the float arrays ``who`` wrote into: ``given`` are the copies of the
+    arguments it was called with (compared with ``layout.values``), ``dout_given`` the copy of
+    ``douts`` it was given. Such a write is no error in the gradient, but the caller's arrays
+    change (a CS231n ``dnext_c += …`` changes the upstream gradient for whoever reads it next)."""
+    warnings = []
+    if douts is not None:
+        given_douts = list(dout_given) if isinstance(dout_given, tuple) else [dout_given]
+        for index, (before, after) in enumerate(zip(douts, given_douts, strict=True)):
+            if before is not None and _changed(before, after):
+                where = f"dout[{index}]" if len(douts) > 1 else "dout"
+                warnings.append(
+                    f"the {who} writes into its {where} (in place): it was checked on a copy and "
+                    "its gradients against the dout it was given, but in a network the caller's "
+                    f"{where} changes; copy it first, or write `d = {where} + …` instead of "
+                    f"`{where} += …`")
+    for i in layout.wrt:
+        if _changed(layout.values[i], given[i]):
+            warnings.append(
+                f"the {who} writes into its argument {layout.names[i]} (in place): it was "
+                f"checked on a copy, but in a network the caller's {layout.names[i]} changes")
+    return warnings
 
 
 def degenerate_warnings(layout: Layout, dout: list, dout_given: bool) -> list[str]:
@@ -188,6 +210,15 @@ def unchecked_gradients(grads, layout: Layout) -> list[str]:
             if i not in layout.wrt and isinstance(value, np.ndarray) and grad is not None]
 
 
+def _wrt_hint(layout: Layout, returned: int) -> str:
+    """Where to say which arguments the gradients are for: ``wrt=``, with the first
+    ``returned`` float positions as the example."""
+    example = tuple(layout.wrt[:max(returned, 1)])
+    shown = f"({example[0]},)" if len(example) == 1 else str(example)
+    return (f"if the backward returns gradients for some arguments only, name their positions "
+            f"with wrt= (e.g. wrt={shown} for {', '.join(layout.names[i] for i in example)})")
+
+
 def as_gradients(grads, layout: Layout) -> tuple[list, list[str]]:
     """The backward's result as one array (float64) per differentiable argument, or ``None``
     with a note where it is missing, not numeric or misshapen. A wrong count raises TypeError."""
@@ -201,12 +232,13 @@ def as_gradients(grads, layout: Layout) -> tuple[list, list[str]]:
     else:
         raise TypeError(f"backward: expected a tuple of {count} gradients (for "
                         f"{', '.join(layout.names[i] for i in layout.wrt)}), got "
-                        f"{type(grads).__name__}")
+                        f"{type(grads).__name__}; {_wrt_hint(layout, 1)}")
     if len(items) != count:
         returned = ", ".join(str(np.shape(item)) for item in items)
         expected = ", ".join(f"{layout.names[i]} {layout.values[i].shape}" for i in layout.wrt)
         raise TypeError(f"backward: returned {len(items)} gradients (shapes {returned}), "
-                        f"expected {count}, one per float argument: {expected}")
+                        f"expected {count}, one per float argument: {expected}; "
+                        f"{_wrt_hint(layout, len(items))}")
     arrays, notes = [], []
     for i, item in zip(layout.wrt, items, strict=True):
         name, shape = layout.names[i], layout.values[i].shape

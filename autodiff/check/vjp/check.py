@@ -25,8 +25,10 @@ from autodiff.check.vjp.args import (
     as_gradients,
     as_outputs,
     degenerate_warnings,
+    dout_copy,
     make_dout,
     unchecked_gradients,
+    written_warnings,
 )
 from autodiff.check.vjp.compare import compare
 from autodiff.check.vjp.diagnose import Context
@@ -42,7 +44,7 @@ from autodiff.check.vjp.opinions import (
 from autodiff.check.vjp.probe import Probe
 from autodiff.check.vjp.report import VJPResult
 from autodiff.check.vjp.ties import tie_check
-from autodiff.check.vjp.tolerance import rounding_bound, rounding_count
+from autodiff.check.vjp.tolerance import cancellation, rounding_bound, rounding_count
 
 ORACLES = ("auto", "jax", "complex-step", "ridders")
 
@@ -83,6 +85,7 @@ def from_cache_style(layer_forward, layer_backward):
         return None if inner is None else from_cache_style(inner, layer_backward)[0]
 
     forward.__vjp_rebind__ = rebind
+    backward.__vjp_reruns_forward__ = True
     forward.__vjp_cache_key__ = layer_forward  # its compiled oracle is layer_forward's
     return forward, backward
 
@@ -127,6 +130,36 @@ def _report(probe, name, position, got, note, scan, bound64, opinion, tolerance,
     return report
 
 
+def _bounds(scan, count: int, dtype, cancelled, condition: float, opinion):
+    """``(bound64, tolerance)`` of one argument with the cancellation in ``x − mean`` included
+    (``tolerance.cancellation``: ``cancelled`` is the argument's own term, ``condition`` the
+    largest ``κ`` of every argument's fully scanned slices)."""
+    bound64 = rounding_bound(scan, count, np.float64, cancelled, condition)
+    return bound64, rounding_bound(scan, count, dtype, cancelled, condition) + bound64 + (
+        opinion.extra)
+
+
+LOOSE = 1e-3  # a tolerance above this share of the gradient's size is worth a word
+
+
+def _conditioning_warnings(names, cancelled, tolerances, opinions, dtype) -> list[str]:
+    """A warning for each argument whose tolerance the cancellation in ``x − mean`` widened
+    past ``LOOSE`` of its gradient's size: a mistake smaller than that passes here."""
+    warnings = []
+    for name, (own, kappa), tolerance, opinion in zip(names, cancelled, tolerances, opinions,
+                                                      strict=True):
+        checked = opinion.checked & (own > 0)
+        scale = float(np.max(np.abs(opinion.values[opinion.checked]), initial=0.0))
+        loose = float(np.max(tolerance[checked], initial=0.0))
+        if scale > 0 and loose > LOOSE * scale:
+            warnings.append(
+                f"{name} is spread narrowly for its size (|x| over its spread up to "
+                f"{kappa:.3g}, counting the slice's length): x − mean loses precision, and in "
+                f"{dtype.name} the gradient is held only to {loose / scale:.1e} of its size "
+                "here; check such inputs in float64, or spread them wider")
+    return warnings
+
+
 _DOUT_STREAM = 0x646F7574  # "dout": keeps the checker's draws apart from the user's seed
 
 
@@ -148,15 +181,22 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     # Not default_rng(seed): users draw their inputs from that very stream (default_rng(0)),
     # and a dout equal to x hides mistakes (batch norm's exact dx vanishes for dout ∝ x).
     rng = np.random.default_rng([seed, _DOUT_STREAM])
-    outputs, is_tuple = as_outputs(forward(*layout.call_args()))
+    given = layout.call_args()
+    outputs, is_tuple = as_outputs(forward(*given))
+    warnings = written_warnings("forward", layout, given)
     again, _ = as_outputs(forward(*layout.call_args()))
     if not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(outputs, again, strict=True)):
         raise ValueError("forward: two calls on the same arguments returned different outputs; "
                          "a random forward (dropout) needs its seed among the arguments")
     douts = make_dout(outputs, is_tuple, dout, layout.dtype, rng)
-    warnings = degenerate_warnings(layout, douts, dout is not None)
-    dout_arg = tuple(douts) if is_tuple else douts[0]
-    returned = backward(dout_arg, *layout.call_args())
+    warnings += degenerate_warnings(layout, douts, dout is not None)
+    dout_given, given = dout_copy(douts, is_tuple), layout.call_args()
+    returned = backward(dout_given, *given)
+    written = written_warnings("backward", layout, given, douts, dout_given)
+    if getattr(backward, "__vjp_reruns_forward__", False):
+        # A cache-style backward reruns the forward, whose writes were warned about above.
+        written = [w for w in written if w.replace("backward", "forward", 1) not in warnings]
+    warnings += written
     warnings += unchecked_gradients(returned, layout)
     grads, notes = as_gradients(returned, layout)
 
@@ -168,8 +208,16 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
         scanned_opinion(probe, position, found[slot], oracle, grads[slot], count, layout.dtype,
                         max_elements, rng) for slot, position in enumerate(layout.wrt)),
         strict=True))
+    cancelled = [cancellation(probe, position, scan)
+                 for scan, position in zip(scans, layout.wrt, strict=True)]
+    condition = max(kappa for _, kappa in cancelled)
+    for slot in range(len(scans)):
+        bounds64[slot], tolerances[slot] = _bounds(scans[slot], count, layout.dtype,
+                                                   cancelled[slot][0], condition,
+                                                   opinions[slot])
 
     wrt_names = [layout.names[i] for i in layout.wrt]
+    warnings += _conditioning_warnings(wrt_names, cancelled, tolerances, opinions, layout.dtype)
     contexts = _contexts(layout, wrt_names, opinions, reference, probe.douts)
     spread = Spread(forward, layout, douts, reference) if layout.dtype == np.float32 else None
     reports = [_report(probe, wrt_names[slot], position, grads[slot], notes[slot], scans[slot],
@@ -182,10 +230,13 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
             bound64 = rounding_bound(scan, count, np.float64)
             opinion = choose(probe, position, scan, bound64, found[slot], oracle)
             opinion.trust += f"; {coverage(scan)}"
+            own, kappa = cancellation(probe, position, scan)
+            bound64, tolerance = _bounds(scan, count, layout.dtype, own,
+                                         max(condition, kappa), opinion)
             reports[slot] = _report(
                 probe, wrt_names[slot], position, grads[slot], notes[slot], scan, bound64,
-                opinion, rounding_bound(scan, count, layout.dtype) + bound64 + opinion.extra,
-                contexts[slot], spread and (lambda slot=slot: spread.of(slot)))
+                opinion, tolerance, contexts[slot],
+                spread and (lambda slot=slot: spread.of(slot)))
     return VJPResult(
         arguments=reports, dtype=layout.dtype.name,
         forward_name=getattr(forward, "__name__", repr(forward)),

@@ -6,7 +6,9 @@ here as that engine's candidates: the gradient of another argument (arguments or
 gradients swapped), ``dout`` summed over other axes than the gradient sums it (a bias's wrong
 axis), and a factor equal to another dimension than the batch; plus two patterns that are not
 values: a mistake confined to one index along an axis (a loop bound, padding) or to a few
-elements. Each diagnosis is a ``core.diagnose.Diagnosis`` ``(key, text)``.
+elements; a wrong term constant along an axis (a mean path dropped); a backward that ignores
+``dout`` (written for ``dout = 1``). A gradient of the wrong size that no candidate explains
+gets none: its note says the shape. Each diagnosis is a ``core.diagnose.Diagnosis`` ``(key, text)``.
 
 The batch size N is axis 0 of the first differentiable argument (rows are examples, as in
 CS231n's layers). Elements the comparison does not hold to a value — on kinks, or not computed
@@ -64,6 +66,7 @@ def candidates(expected: np.ndarray, tolerance: float, context: Context) -> list
                                           f"sums it over axis {_axes(right[0][1])}", total,
                             exact_shape=total.shape != expected.shape)
                   for i, axes, total in _dout_sums(context.douts) if (i, axes) not in right]
+    found += _ignored_dout(expected, context.douts)
     for where, size in context.dims.items():
         if size > 2 and size != context.batch:
             found += [Candidate(f"factor_{size}", f"{size} times the gradient ({size} = {where}: "
@@ -73,6 +76,38 @@ def candidates(expected: np.ndarray, tolerance: float, context: Context) -> list
                                                 f"divided by it once too often?)",
                                 expected / size)]
     return found
+
+
+def _ignored_dout(expected: np.ndarray, douts: list) -> list[Candidate]:
+    """The gradient a backward written for ``dout = 1`` returns: ``expected / dout`` where the
+    one float output is a scalar (a loss) or has the argument's shape (elementwise)."""
+    carried = [d for d in douts if d is not None]
+    if len(carried) != 1 or not (carried[0].size == 1 or carried[0].shape == expected.shape):
+        return []
+    dout = carried[0].reshape(()) if carried[0].size == 1 else carried[0]
+    if np.any(dout == 0) or np.all(dout == 1):
+        return []
+    return [Candidate("ignores_dout", "ignores dout: the gradient for dout = 1 (written for a "
+                                      "loss that ends the network?); multiply by dout",
+                      expected / dout, exact_shape=True)]
+
+
+def _constant_along(difference: np.ndarray, limit: float, batch: int | None) -> list[Diagnosis]:
+    """A wrong term that is the same for every index along an axis: the gradient through a
+    mean or sum over that axis dropped (batch norm's mean path) or added."""
+    if difference.ndim < 2:
+        return []
+    for axis in range(difference.ndim):
+        if difference.shape[axis] < 2:
+            continue
+        first = np.take(difference, [0], axis=axis)
+        if np.all(np.abs(difference - first) <= limit) and np.any(np.abs(first) > limit):
+            name = "the batch" if axis == 0 and batch == difference.shape[0] else "it"
+            return [Diagnosis("mean_path", f"wrong by a term constant along axis {axis} (every "
+                                           f"index of {name} off by the same amount): the "
+                                           f"gradient through a mean over axis {axis} missing "
+                                           "(batch norm's mean path)?")]
+    return []
 
 
 def _axes(axes) -> str:
@@ -130,9 +165,24 @@ def diagnose_argument(got: np.ndarray, expected: np.ndarray, tolerance: np.ndarr
         extra = [Candidate(c.key, c.text, np.asarray(c.value)[held], c.scale)
                  for c in extra if np.shape(c.value) == expected.shape]
         got, expected = got[held], expected[held]
+    whole = got.shape == expected.shape and got.ndim == len(held.shape) and np.all(held)
     found = match(expected, got, limit, batch=context.batch, candidates=extra)
     if found:
-        return _fewest(found, expected, got, limit, context)
-    if failing is not None:
+        return [_said_for_a_vjp(d, context.batch) for d in _fewest(found, expected, got, limit,
+                                                                    context)]
+    if got.size != expected.size:
+        return []  # the note says the shape; no more can be read from it
+    if whole:
+        found = _constant_along(got - expected, limit, context.batch)
+    if not found and failing is not None:
         found = few_elements(failing)
     return found or [unrecognised(expected, got)]
+
+
+def _said_for_a_vjp(diagnosis: Diagnosis, batch: int | None) -> Diagnosis:
+    """``double_1/N`` in this setting's words: a backward has no 1/N of its own to double."""
+    if diagnosis.key != "double_1/N":
+        return diagnosis
+    return Diagnosis(diagnosis.key, f"1/N of the right value (N = {batch}, the number of "
+                                    "examples): divides by N once where the gradient has no "
+                                    "1/N (a mean where the sum belongs?)")

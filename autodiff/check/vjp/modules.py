@@ -2,7 +2,9 @@
 
 The convention a module follows (all optional but the pair itself):
 
-* **pairs**: ``NAME_forward`` and ``NAME_backward``. The pair is CS231n's cache style
+* **pairs**: ``NAME_forward`` and ``NAME_backward``, or CS231n's ``NAME_forward_naive`` and
+  ``NAME_backward_naive`` (any suffix after ``_forward``; its options below may be named with
+  or without it: ``conv_naive_example`` or ``conv_example``). The pair is CS231n's cache style
   (``out, cache = NAME_forward(*args)``, ``NAME_backward(dout, cache)``) when the backward's
   last parameter is named ``cache``, else ``NAME_backward(dout, *args)``; ``NAME_style =
   "cache"`` or ``"pair"`` says it outright.
@@ -10,7 +12,8 @@ The convention a module follows (all optional but the pair itself):
   ``NAME_shapes``, a spec as for ``autodiff.check.strategies.check_layer`` (``{"x": ("N", 4),
   "w": (4, "M"), "b": ("M",), "conv_param": {...}}``), its named dimensions 4 for ``N`` and 3
   otherwise unless ``NAME_dims`` says; or the module's ``EXAMPLES[NAME]`` / ``SHAPES[NAME]``.
-  A pair with none of them is skipped, and the report says so.
+  A pair with none of them is skipped, and the report says so — as it does for a forward
+  without its backward.
 
 Each pair is checked by ``check_vjp`` in the dtype asked for, with kinks off for shapes. An
 exception in the user's code fails that pair (exit 1) with its message; a module that cannot
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,55 +77,95 @@ def load(path: str):
     return module
 
 
-def pairs(module) -> list[str]:
-    """The names with both ``NAME_forward`` and ``NAME_backward``, in definition order."""
-    names = [name[:-len("_forward")] for name, value in vars(module).items()
-             if name.endswith("_forward") and callable(value)]
-    return [name for name in names if callable(getattr(module, f"{name}_backward", None))]
+FORWARD = re.compile(r"^(?P<stem>\w+?)_forward(?P<suffix>_\w+)?$")
 
 
-def style(module, name: str) -> str:
+@dataclass(frozen=True)
+class Pair:
+    """One ``NAME_forward``/``NAME_backward`` pair: ``name`` is ``NAME`` (with the suffix,
+    ``conv_naive``), ``stem`` the name without it; ``backward`` is ``None`` when missing."""
+
+    name: str
+    stem: str
+    forward: str
+    backward: str | None
+
+    def option(self, module, kind: str, default=None):
+        """``NAME_kind`` (with the suffix, else without it), or ``default``."""
+        for name in dict.fromkeys((self.name, self.stem)):
+            value = getattr(module, f"{name}_{kind}", None)
+            if value is not None:
+                return value
+        return default
+
+    def keyed(self, table: dict):
+        """This pair's entry of a module's ``EXAMPLES``/``SHAPES`` table, or ``None``."""
+        return next((table[name] for name in (self.name, self.stem) if name in table), None)
+
+
+def pairs(module) -> list[Pair]:
+    """Every callable ``NAME_forward[_SUFFIX]`` with its ``NAME_backward[_SUFFIX]`` (``None``
+    when there is none), in definition order."""
+    found = []
+    for name, value in vars(module).items():
+        match = FORWARD.match(name)
+        if match is None or not callable(value):
+            continue
+        stem, suffix = match["stem"], match["suffix"] or ""
+        backward = f"{stem}_backward{suffix}"
+        found.append(Pair(stem + suffix, stem, name,
+                          backward if callable(getattr(module, backward, None)) else None))
+    return found
+
+
+def style(module, pair: Pair) -> str:
     """``"cache"`` or ``"pair"`` (see the module docstring)."""
-    declared = getattr(module, f"{name}_style", None)
+    declared = pair.option(module, "style")
     if declared in ("cache", "pair"):
         return declared
     try:
-        parameters = list(inspect.signature(getattr(module, f"{name}_backward")).parameters)
+        parameters = list(inspect.signature(getattr(module, pair.backward)).parameters)
     except (TypeError, ValueError):
         return "pair"
     return "cache" if parameters and parameters[-1] == "cache" else "pair"
 
 
-def arguments(module, name: str, dtype: str, seed: int) -> tuple | None:
-    """The arguments to check ``name`` on, or ``None`` when the module gives none."""
-    example = getattr(module, f"{name}_example", None)
+def arguments(module, pair: Pair, dtype: str, seed: int) -> tuple | None:
+    """The arguments to check ``pair`` on, or ``None`` when the module gives none."""
+    example = pair.option(module, "example")
     if callable(example):
         args = example()
         return tuple(args) if isinstance(args, (tuple, list)) else (args,)
-    if name in getattr(module, "EXAMPLES", {}):
-        return tuple(module.EXAMPLES[name])
-    spec = getattr(module, f"{name}_shapes", None) or getattr(module, "SHAPES", {}).get(name)
+    given = pair.keyed(getattr(module, "EXAMPLES", {}))
+    if given is not None:
+        return tuple(given)
+    spec = pair.option(module, "shapes") or pair.keyed(getattr(module, "SHAPES", {}))
     if spec is None:
         return None
-    dims = {**DEFAULT_DIMS, **getattr(module, f"{name}_dims", {})}
+    dims = {**DEFAULT_DIMS, **pair.option(module, "dims", {})}
     sizes = tuple((d, dims.get(d, DEFAULT_DIM)) for d in dimension_names(spec))
     return LayerCase(spec, sizes, seed, dtype, 1.0, False).build()
 
 
-def check_pair(module, name: str, dtype: str, seed: int) -> PairReport:
-    kind = style(module, name)
-    forward, backward = getattr(module, f"{name}_forward"), getattr(module, f"{name}_backward")
+def check_pair(module, pair: Pair, dtype: str, seed: int) -> PairReport:
+    if pair.backward is None:
+        return PairReport(pair.name, "-", "skipped", f"{pair.forward} has no backward "
+                          f"(looked for {pair.stem}_backward"
+                          f"{pair.name[len(pair.stem):]})")
+    kind = style(module, pair)
+    forward, backward = getattr(module, pair.forward), getattr(module, pair.backward)
     if kind == "cache":
         forward, backward = from_cache_style(forward, backward)
     try:
-        args = arguments(module, name, dtype, seed)
+        args = arguments(module, pair, dtype, seed)
         if args is None:
-            return PairReport(name, kind, "skipped", f"no {name}_example() or {name}_shapes "
-                                                     "to build its arguments from")
+            return PairReport(pair.name, kind, "skipped",
+                              f"no {pair.name}_example() or {pair.name}_shapes to build its "
+                              "arguments from")
         result = check_vjp(forward, backward, *args, dtype=dtype, seed=seed)
     except Exception as error:  # the user's code (or their example) raised: this pair fails
-        return PairReport(name, kind, "error", f"{type(error).__name__}: {error}")
-    return PairReport(name, kind, "pass" if result.passed else "fail", result=result)
+        return PairReport(pair.name, kind, "error", f"{type(error).__name__}: {error}")
+    return PairReport(pair.name, kind, "pass" if result.passed else "fail", result=result)
 
 
 @dataclass
@@ -135,6 +179,13 @@ class ModuleResult:
     @property
     def passed(self) -> bool:
         return all(report.status in ("pass", "skipped") for report in self.pairs)
+
+    def __repr__(self) -> str:
+        counts = {}
+        for report in self.pairs:
+            counts[report.status] = counts.get(report.status, 0) + 1
+        tally = ", ".join(f"{n} {status}" for status, n in counts.items())
+        return f"ModuleResult({'PASS' if self.passed else 'FAIL'}, {self.path}: {tally})"
 
     def summary(self) -> str:
         blocks = [f"== {r.name} ({r.style} style) ==\n{r.result.table()}"
@@ -156,12 +207,14 @@ def check_module(path: str, dtype: str = "float64", seed: int = 0) -> ModuleResu
     """Check every pair of the module at ``path``; raises ModuleError when none can be."""
     module = load(path)
     found = pairs(module)
-    if not found:
-        raise ModuleError(f"{path}: no NAME_forward / NAME_backward pair found")
-    reports = [check_pair(module, name, dtype, seed) for name in found]
+    complete = [pair.name for pair in found if pair.backward is not None]
+    if not complete:
+        raise ModuleError(f"{path}: no NAME_forward / NAME_backward pair found" + (
+            f" ({', '.join(p.forward for p in found)} without a backward)" if found else ""))
+    reports = [check_pair(module, pair, dtype, seed) for pair in found]
     if all(report.status == "skipped" for report in reports):
         raise ModuleError(f"{path}: no pair has arguments to check it on: give NAME_example() "
-                          f"or NAME_shapes for {', '.join(found)}")
+                          f"or NAME_shapes for {', '.join(complete)}")
     return ModuleResult(path, reports)
 
 

@@ -12,14 +12,15 @@ import math
 from dataclasses import dataclass, field
 
 from autodiff.core.diagnose import Diagnosis
-
-
-def _finite_or_none(value):
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
-def _number(value) -> str:
-    return "-" if value is None else f"{value:.3e}"
+from autodiff.core.render import (
+    Rendered,
+    finite_or_none,
+    index,
+    number,
+    ratio,
+    short,
+    worst_of,
+)
 
 
 @dataclass
@@ -63,6 +64,21 @@ class ArgumentReport:
     def passed(self) -> bool:
         return self.status == "pass"
 
+    @property
+    def excess(self) -> float:
+        """How far the worst element is outside (above 1) or inside its tolerance."""
+        if self.got is None or self.expected is None:
+            return math.inf
+        if self.interval is not None:
+            low, high = self.interval
+            return ratio(max(low - self.got, self.got - high, 0.0), self.tolerance)
+        if self.worst_index is None:  # a tie's sum: max_abs_error is its gap
+            return ratio(self.max_abs_error, self.tolerance)
+        return ratio(abs(self.got - self.expected), self.tolerance)
+
+    def __repr__(self) -> str:
+        return short("ArgumentReport", self.status, self.name, self.excess)
+
     def verdict(self) -> str:
         words = self.status
         if self.kinks:
@@ -74,22 +90,22 @@ class ArgumentReport:
             "argument": self.name, "position": self.position, "shape": list(self.shape),
             "status": self.status, "passed": self.passed, "oracle": self.oracle,
             "trust": self.trust, "fallbacks": list(self.fallbacks),
-            "oracle_error": _finite_or_none(self.oracle_error),
-            "max_abs_error": _finite_or_none(self.max_abs_error),
-            "max_rel_error": _finite_or_none(self.max_rel_error),
+            "oracle_error": finite_or_none(self.oracle_error),
+            "max_abs_error": finite_or_none(self.max_abs_error),
+            "max_rel_error": finite_or_none(self.max_rel_error),
             "worst_index": None if self.worst_index is None else list(self.worst_index),
-            "got": _finite_or_none(self.got), "expected": _finite_or_none(self.expected),
-            "tolerance": _finite_or_none(self.tolerance), "worst_at_kink": self.worst_at_kink,
+            "got": finite_or_none(self.got), "expected": finite_or_none(self.expected),
+            "tolerance": finite_or_none(self.tolerance), "worst_at_kink": self.worst_at_kink,
             "interval": None if self.interval is None else [float(v) for v in self.interval],
             "kinks": self.kinks, "checked": self.checked,
-            "scale": _finite_or_none(self.scale),
+            "scale": finite_or_none(self.scale),
             "diagnosis": [{"key": key, "text": text} for key, text in self.diagnosis],
             "note": self.note,
         }
 
 
-@dataclass
-class VJPResult:
+@dataclass(repr=False)
+class VJPResult(Rendered):
     """The outcome of ``check_vjp``: ``passed``, ``arguments`` (one report per differentiable
     argument, in order), the ``dtype`` checked, and ``warnings`` (degenerate inputs or dout)."""
 
@@ -115,25 +131,25 @@ class VJPResult:
         raise KeyError(f"no differentiable argument named {name!r}: "
                        f"{[a.name for a in self.arguments]}")
 
+    columns = ("arg", "shape", "oracle", "max abs err", "max rel err", "worst", "got",
+               "expected", "tolerance", "status")
+
+    def worst(self) -> tuple[str | None, float | None]:
+        return worst_of((a.name, a.excess) for a in self.arguments)
+
     def summary(self) -> str:
         verdict = ("PASS: every gradient agrees with its oracle" if self.passed
                    else f"FAIL: the backward is wrong in {', '.join(self.failing)}")
         return (f"backward {self.backward_name} of forward {self.forward_name}, {self.dtype}, "
                 f"dout {self.dout}\n{verdict}")
 
-    def table(self) -> str:
-        header = ("arg", "shape", "oracle", "max abs err", "max rel err", "worst", "got",
-                  "expected", "tolerance", "status")
-        rows = [header]
-        for a in self.arguments:
-            rows.append((
-                a.name, "x".join(map(str, a.shape)) or "scalar", a.oracle,
-                _number(a.max_abs_error), _number(a.max_rel_error),
-                "-" if a.worst_index is None else ",".join(map(str, a.worst_index)) or "()",
-                _number(a.got), _number(a.expected), _number(a.tolerance), a.verdict()))
-        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-                 for row in rows]
+    def rows(self) -> list[tuple]:
+        return [(a.name, "x".join(map(str, a.shape)) or "scalar", a.oracle,
+                 number(a.max_abs_error), number(a.max_rel_error), index(a.worst_index),
+                 number(a.got), number(a.expected), number(a.tolerance), a.verdict())
+                for a in self.arguments]
+
+    def details(self) -> list[str]:
         details = [f"  {a.name}: {a.oracle}: {a.trust}" for a in self.arguments]
         fallbacks = dict.fromkeys(f for a in self.arguments for f in a.fallbacks)
         details += [f"  not used: {reason}" for reason in fallbacks]
@@ -144,8 +160,7 @@ class VJPResult:
             details += [f"  {a.name}: diagnosis: {text}" for _, text in a.diagnosis]
             if a.note:
                 details.append(f"  {a.name}: {a.note}")
-        warnings = [f"  warning: {w}" for w in self.warnings]
-        return "\n".join([self.summary(), "", *lines, "", *details, *warnings])
+        return ["", *details, *(f"  warning: {w}" for w in self.warnings)]
 
     def to_dict(self) -> dict:
         return {

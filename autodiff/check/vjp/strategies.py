@@ -21,6 +21,7 @@ axis (a max-pool tie); with kinks off, every element is at least 5% of the scale
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -168,18 +169,27 @@ def layer_arguments(spec, **options) -> st.SearchStrategy[tuple]:
 class _LayerFailure(Exception):
     """A drawn case the backward fails on (carried out of hypothesis to be made smaller)."""
 
-    def __init__(self, case: LayerCase):
+    def __init__(self, case: LayerCase, result=None, error: Exception | None = None):
         super().__init__(repr(case))
-        self.case = case
+        self.case, self.result, self.error = case, result, error
 
 
-def smaller(case: LayerCase, fails) -> LayerCase:
-    """A smaller case on which ``fails(case)`` still holds: each dimension tried at 1 then at
-    half its size, then scale 1, kinks off and float64 — one check per attempt, greedily
-    (hypothesis's own shrinking would run hundreds of whole checks)."""
+def kind(result) -> tuple:
+    """What a failure looks like: the failing arguments and their diagnoses' keys, sizes left
+    out (``factor_3`` and ``factor_2`` are one kind) — a smaller case must keep it, or it may
+    show another mistake than the one found (a coincidence of small sizes)."""
+    return tuple((a.name, tuple(sorted({re.sub(r"_\d+$", "", d.key) for d in a.diagnosis})))
+                 for a in result.arguments if not a.passed)
+
+
+def smaller(case: LayerCase, fails, fixed=()) -> LayerCase:
+    """A smaller case on which ``fails(case)`` still holds: each dimension not in ``fixed``
+    tried at 1 then at half its size, then scale 1, kinks off and float64 — one check per
+    attempt, greedily (hypothesis's own shrinking would run hundreds of whole checks)."""
     attempts = []
     for name, size in case.dims:
-        attempts += [(name, 1), (name, max(1, size // 2))]
+        if name not in fixed:
+            attempts += [(name, 1), (name, max(1, size // 2))]
     for name, value in attempts:
         dims = dict(case.dims)
         if dims[name] > value:
@@ -192,6 +202,12 @@ def smaller(case: LayerCase, fails) -> LayerCase:
     return case
 
 
+def _fixed(dims: dict | None) -> set[str]:
+    """The dimensions ``dims`` gives a value (not a strategy): the user's, kept as they are."""
+    return {name for name, value in (dims or {}).items()
+            if not isinstance(value, st.SearchStrategy)}
+
+
 def check_layer(forward, backward, spec, *, cache_style: bool = False, max_examples: int = 20,
                 derandomize: bool = True, check_options: dict | None = None,
                 **case_options) -> None:
@@ -200,29 +216,48 @@ def check_layer(forward, backward, spec, *, cache_style: bool = False, max_examp
 
     Works in any pytest suite as it is: the hypothesis settings are given here (no deadline,
     no example database, deterministic unless ``derandomize=False``), not taken from a
-    profile. The first failure is made smaller by ``smaller``, not by hypothesis's shrinking.
-    ``cache_style=True`` takes a CS231n pair (``from_cache_style``); ``check_options`` go to
-    ``check_vjp``, ``case_options`` to ``layer_cases``.
+    profile. The first failure is made smaller by ``smaller``, not by hypothesis's shrinking:
+    dimensions fixed by ``dims=`` stay, a smaller case on which the layer itself raises is
+    not taken, nor one whose failure is of another kind (``kind``). A drawn case on which
+    the layer raises is reported with its error. ``cache_style=True`` takes a CS231n pair
+    (``from_cache_style``); ``check_options`` go to ``check_vjp``, ``case_options`` to
+    ``layer_cases``.
     """
     __tracebackhide__ = True  # pytest shows the user's call, not this helper's insides
     if cache_style:
         forward, backward = from_cache_style(forward, backward)
     check_options = check_options or {}
 
-    def fails(case: LayerCase) -> bool:
-        return not case.check(forward, backward, **check_options).passed
+    def run(case: LayerCase):
+        return case.check(forward, backward, **check_options)
 
     @settings(max_examples=max_examples, deadline=None, derandomize=derandomize,
               database=None, print_blob=False, suppress_health_check=list(HealthCheck),
               phases=(Phase.explicit, Phase.generate), verbosity=Verbosity.quiet)
     @given(layer_cases(spec, **case_options))
     def property_holds(case):
-        if fails(case):
-            raise _LayerFailure(case)
+        try:
+            result = run(case)
+        except Exception as error:  # the layer (or its arguments) failed on this case
+            raise _LayerFailure(case, error=error) from None
+        if not result.passed:
+            raise _LayerFailure(case, result)
 
     try:
         property_holds()
     except _LayerFailure as failure:
-        case = smaller(failure.case, fails)
-        result = case.check(forward, backward, **check_options)
+        if failure.error is not None:
+            error = failure.error
+            raise AssertionError(f"{failure.case!r}\nraised {type(error).__name__}: "
+                                 f"{error}") from None
+        wanted = kind(failure.result)
+
+        def fails(trial: LayerCase) -> bool:
+            try:
+                return kind(run(trial)) == wanted
+            except Exception:  # the layer rejects this smaller case: not a smaller failure
+                return False
+
+        case = smaller(failure.case, fails, _fixed(case_options.get("dims")))
+        result = failure.result if case == failure.case else run(case)
         raise AssertionError(f"{case!r}\n{result.table()}") from None
