@@ -23,8 +23,8 @@ both within ``SMOOTH_SLACK · |Δ(h)|`` plus rounding (for smooth ``φ`` they ar
 ``(5h²/32)·φ'''``). A kink at ``r·h`` from ``x_j`` with jump ``J`` (a max-pool near-tie: float32
 tanh saturates to values ``1e-5`` apart) moves one side's slope only, and ``c`` by ``1.5·r·J``
 (``r < 1/4``) or ``J(1 − r)/2``: at least a sixth of ``Δ(h) = J(1 − r)`` for any ``r`` from
-``1/10`` to ``1``, so it is never called smooth. (A slack of 1/4 on ``Δ`` alone took a kink
-beyond ``h/4``, where ``Δ(h/4) = 0``, for smooth.) Such an element has a well-defined
+``1/10`` to ``1``, so it is never called smooth. (A slack of 1/4 on ``Δ`` alone would take a
+kink beyond ``h/4``, where ``Δ(h/4) = 0``, for smooth.) Such an element has a well-defined
 derivative, but its estimate is not used, and ``ridders_steps`` keeps Ridders short of the
 kink. The same evaluations give, per element,
 
