@@ -16,7 +16,6 @@ import select
 import sys
 
 from autodiff._version import __version__
-from autodiff.core.arguments import comma_list  # noqa: F401  (its old home, still importable)
 
 # name -> (module, one-line help). Modules are imported only to build the parser.
 COMMANDS: dict[str, tuple[str, str]] = {
