@@ -30,17 +30,32 @@ class UsageError(Exception):
     """Bad usage or input: reported in one line on stderr, exit status 2."""
 
 
+EXAMPLES = """examples:
+  backprop check                        # the worksheet's gradients against jax.grad
+  backprop train --output heart.png     # train the worksheet's network to draw the heart
+  backprop bench --repeats 1            # the training engines side by side
+  backprop grade submission.py          # verify a submission's six Jacobians
+
+each command's --help lists its options and more examples"""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``backprop`` parser; each subcommand's ``EXAMPLES`` (if its module has them) end
+    its help, as written."""
     parser = argparse.ArgumentParser(
         prog="backprop",
         description="Hand-derived backpropagation versus automatic differentiation.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"backprop {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         module = importlib.import_module(module_name)
-        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        sub = subparsers.add_parser(name, help=help_text, description=help_text,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
+        if getattr(module, "EXAMPLES", None):
+            sub.epilog = "\n\n".join(filter(None, (sub.epilog, module.EXAMPLES)))
         sub.set_defaults(_run=module.run, _parser=sub)
     return parser
 

@@ -36,6 +36,12 @@ def check_help() -> str:
             f"network, the jax heart below cost {COST_TARGET:g}")
 
 
+EXAMPLES = """examples:
+  backprop bench                                       # every engine and ensemble, 3 repeats
+  backprop bench --engines numpy,jax --ensemble-sizes '' --repeats 5
+  backprop bench --check --json                        # exit 1 if a speed target is missed"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--iterations", type=count(1, "50,000"), default=50_000, metavar="N",
                         help="iterations per single-network engine (default 50,000)")

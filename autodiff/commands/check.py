@@ -25,9 +25,14 @@ DEFAULT_SIZES = [1, 6, 7, 2]
 HEART_POINTS = 100
 DEFAULT_SCALE = 0.5
 EXIT_INCONCLUSIVE = 4
-EPILOG = ("exit status: 0 the gradients agree, 1 they disagree, 2 bad usage or input, "
-          f"{EXIT_INCONCLUSIVE} inconclusive (every block saturated or below the rounding noise "
-          "floor: nothing was tested)")
+EPILOG = ("exit status: 0 the gradients agree, 1 they disagree, 2 bad usage or input,\n"
+          f"{EXIT_INCONCLUSIVE} inconclusive (every block saturated or below the rounding "
+          "noise\nfloor: nothing was tested)")
+EXAMPLES = """examples:
+  backprop check                                    # the worksheet's 1-6-7-2 network
+  backprop check --plant sign                       # a planted mistake, to see a failure
+  backprop check --sizes 784,512,512,10 --batch 64 --dtype float32
+  backprop check --random 1000 --baseline           # random networks, and eager jax.grad"""
 
 
 def _integer_at_least(minimum: int, what: str, maximum: int | None = None,

@@ -33,6 +33,17 @@ CHUNK_WORK = {"seed": 2 * 10**6, "numpy": 2 * 10**7, "jax": 2 * 10**8}
 GPU_SPEED = 50
 
 
+EXAMPLES = """examples:
+  backprop train                                  # 1-6-7-2, 50,000 iterations, heart.png
+  backprop train --engine seed --iterations 2000  # the worksheet's own loop
+  backprop train --ensemble 16 --aggression 3.5,7 --gif learn.gif
+  backprop train --sizes 1,20,20,2 --activation tanh --output pictures/heart.png
+
+on a terminal a progress bar shows the iterations and the cost; Ctrl-C stops the run and
+writes the picture of the network so far (exit 130). A run larger than the free memory is
+refused before it starts (exit 2)."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", type=layer_sizes, default=[1, 6, 7, 2], metavar="N,…",
                         help="layer widths, 1,…,2 for the heart (default 1,6,7,2)")
