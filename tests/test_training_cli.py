@@ -73,12 +73,12 @@ def test_bad_usage_exits_2(tmp_path, capsys, options):
 
 @pytest.mark.parametrize("flag", ["--output", "--gif"])
 def test_an_unwritable_picture_path_fails_before_training(tmp_path, capsys, flag, monkeypatch):
-    import autodiff.training.engine
+    import reference.training
 
     def must_not_train(*args, **kwargs):
         raise AssertionError("trained before checking the output path")
 
-    monkeypatch.setattr(autodiff.training.engine, "train", must_not_train)
+    monkeypatch.setattr(reference.training, "train_fresh", must_not_train)
     suffix = {"--output": "png", "--gif": "gif"}[flag]
     options = {"--output": str(tmp_path / "x.png"),
                flag: str(tmp_path / "missing" / f"p.{suffix}")}
@@ -164,8 +164,8 @@ def test_ctrl_c_writes_the_network_so_far_and_a_second_one_is_not_held(
     import signal
 
     import autodiff.commands.train as command
-    import autodiff.training.engine
     import autodiff.training.ensemble
+    import reference.training
 
     def interrupt_after_two_chunks(train):
         def wrapped(*args, callback, **kwargs):
@@ -179,7 +179,7 @@ def test_ctrl_c_writes_the_network_so_far_and_a_second_one_is_not_held(
             return train(*args, callback=on_chunk, **kwargs)
         return wrapped
 
-    for module, name in ((autodiff.training.engine, "train"),
+    for module, name in ((reference.training, "train_fresh"),
                          (autodiff.training.ensemble, "train_ensemble")):
         monkeypatch.setattr(module, name, interrupt_after_two_chunks(getattr(module, name)))
     handlers, draw = [], command._draw
@@ -242,14 +242,14 @@ def test_the_distributed_entry_reads_sizes_the_same_way(capsys):
 def little_memory(monkeypatch):
     """A machine with 1 kB free, whatever this one has: nothing may be trained or allocated."""
     import autodiff.core.memory
-    import autodiff.training.engine
     import autodiff.training.ensemble
+    import reference.training
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("started a run that was to be refused")
 
     monkeypatch.setattr(autodiff.core.memory, "available_bytes", lambda device="cpu": 1000)
-    for module, name in ((autodiff.training.engine, "train"),
+    for module, name in ((reference.training, "train_fresh"),
                          (autodiff.training.ensemble, "train_ensemble")):
         monkeypatch.setattr(module, name, must_not_run)
 
@@ -295,3 +295,20 @@ def test_runs_of_the_usual_sizes_fit_a_small_laptop():
     assert training_estimate("jax", [1, 6, 7, 2], members=16384, device="gpu").device < 8 * laptop
     assert training_estimate("numpy", [1, 100, 100, 2]).host < laptop
     assert check_estimate([784, 512, 512, 10], 64).host < laptop
+
+
+@pytest.mark.parametrize("engine", ["seed", "numpy"])
+def test_the_numpy_engines_do_not_import_jax(tmp_path, engine):
+    # Importing JAX costs a second or more of every such run, for nothing.
+    import os
+    import subprocess
+    import sys
+
+    program = ("import sys; from autodiff.cli import main; status = main(sys.argv[1:]); "
+               "print('jax' in sys.modules); sys.exit(status)")
+    result = subprocess.run([sys.executable, "-c", program, "train", "--engine", engine,
+                             "--iterations", "100", "--output", str(tmp_path / "x.png")],
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "MPLBACKEND": "Agg"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "False"

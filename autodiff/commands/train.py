@@ -166,9 +166,10 @@ def chunk_size(engine: str, sizes, iterations: int, members: int, device: str = 
 
 
 def run(args) -> int:
-    from autodiff.training.distributed import use_every_cpu_core
+    if args.engine == "jax":
+        from autodiff.training.distributed import use_every_cpu_core
 
-    use_every_cpu_core()  # before anything starts JAX: CPU ensembles then use every core
+        use_every_cpu_core()  # before anything starts JAX: CPU ensembles then use every core
     import numpy as np
 
     from autodiff.core.progress import progress_bar, wanted
@@ -289,8 +290,19 @@ def _base_record(args) -> dict:
             "seed": args.seed, "activation": args.activation}
 
 
+def _engine(name: str):
+    """The training function of engine ``name``; only the jax engine imports JAX."""
+    if name == "jax":
+        from autodiff.training.engine import train_jax
+
+        return train_jax
+    from reference.training import train_numpy, train_seed
+
+    return {"seed": train_seed, "numpy": train_numpy}[name]
+
+
 def _run_single(args, x, y, on_chunk):
-    from autodiff.training.engine import train
+    from reference.training import train_fresh
 
     device = args.device if args.engine == "jax" else "cpu"
     options = {"chunk": chunk_size(args.engine, args.sizes, args.iterations, 1, device)}
@@ -298,8 +310,8 @@ def _run_single(args, x, y, on_chunk):
         options["activation"] = args.activation
     if args.engine == "jax":
         options.update(dtype=args.dtype, device=args.device)
-    result = train(args.engine, args.sizes, args.iterations, args.aggression[0], args.noise[0],
-                   args.seed, x, y, callback=on_chunk, **options)
+    result = train_fresh(_engine(args.engine), args.sizes, args.iterations, args.aggression[0],
+                         args.noise[0], args.seed, x, y, callback=on_chunk, **options)
     record = _base_record(args) | {
         "aggression": args.aggression[0], "noise": args.noise[0],
         "dtype": args.dtype if args.engine == "jax" else "float64",
