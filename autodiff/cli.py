@@ -5,6 +5,7 @@ Each subcommand lives in its own module under ``autodiff.commands`` and provides
 so that ``backprop --help`` stays fast. Exit codes: 0 success, 1 a check or run failed,
 2 bad usage or input (one line on stderr, never a traceback), 3 an internal error (one line;
 ``BACKPROP_TRACEBACK=1`` shows the traceback), 130 interrupted, 141 the output pipe closed.
+Compiled programs are kept between runs (``autodiff.core.compile_cache``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import select
 import sys
 
 from autodiff._version import __version__
+from autodiff.core import compile_cache
 
 # name -> (module, one-line help). Modules are imported only to build the parser.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -61,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    compile_cache.enable()  # before any command imports JAX; BACKPROP_COMPILE_CACHE=off: none
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # named by the subcommand, with its own usage, not the top-level one
