@@ -37,7 +37,7 @@ EXAMPLES = """examples:
   backprop train                                  # 1-6-7-2, 50,000 iterations, heart.png
   backprop train --engine seed --iterations 2000  # the worksheet's own loop
   backprop train --ensemble 16 --aggression 3.5,7 --gif learn.gif
-  backprop train --sizes 1,20,20,2 --activation tanh --output pictures/heart.png
+  backprop train --sizes 1,20,20,2 --aggression 3.5 --output wide.png
 
 on a terminal a progress bar shows the iterations and the cost; Ctrl-C stops the run and
 writes the picture of the network so far (exit 130). A run larger than the free memory is
