@@ -87,14 +87,7 @@ def test_the_help_check_sees_an_option_without_help():
     assert options_without_help(parser) == ["--planted", "planted_path"]
 
 
-# grade's help belongs to the grading engineer (issue 23's report names the gap); strict: the
-# day it gets examples, this mark fails and goes.
-GRADE_HAS_NO_EXAMPLES = pytest.mark.xfail(strict=True, reason="grade has no examples yet")
-
-
-@pytest.mark.parametrize("name", [pytest.param(name, marks=GRADE_HAS_NO_EXAMPLES)
-                                  if name == "grade" else name
-                                  for name in ["", *sorted(subcommands())]])
+@pytest.mark.parametrize("name", ["", *sorted(subcommands())])
 def test_every_help_ends_with_examples_that_parse(name):
     from autodiff.cli import build_parser
 
