@@ -17,6 +17,7 @@ _LAZY = {
     "from_cache_style": "autodiff.check.vjp.check",
     "check_jvp": "autodiff.check.jvp.check",
     "check_pair": "autodiff.check.jvp.pair",
+    "check_custom_rule": "autodiff.check.custom",
     "CheckResult": "autodiff.core.report",
     "BlockReport": "autodiff.core.report",
     "forward": "autodiff.core.network",
