@@ -148,7 +148,9 @@ def check_jvp(forward, rule, *args, tangents=None, dtype=None, seed: int = 0, wr
             limit = float(np.max(tolerance, initial=0.0))
             named = term_diagnoses(got[slot], opinion.values, limit,
                                    _terms(forward, layout, moves, opinion, slot),
-                                   direction.base[slot])
+                                   direction.base[slot], {
+                                       layout.names[p]: t for p, t in zip(
+                                           layout.wrt, direction.tangents, strict=True)})
             report.diagnosis = named or report.diagnosis
         reports.append(report)
     return JVPResult(arguments=reports, dtype=layout.dtype.name,

@@ -1,7 +1,8 @@
 """Name the pattern behind a wrong tangent of ``check_jvp``, beyond ``vjp.diagnose``'s
 array-level slips (a sign, 2, ½, N, a transpose, zeros): a tangent that leaves out one
 argument's term of the chain rule (``x·dW`` forgotten beside ``dx·W``), that holds only one
-argument's term, or that is the primal output itself. Each argument's own term ``J_i·t_i`` is
+argument's term, that is the primal output itself, or an input's tangent passed through
+unchanged (the local derivative forgotten). Each argument's own term ``J_i·t_i`` is
 asked of the same oracle with the other tangents set to zero, only for a failing tangent."""
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ def _close(got, value, limit: float) -> bool:
 
 
 def term_diagnoses(got: np.ndarray, expected: np.ndarray, limit: float, terms: dict,
-                   primal: np.ndarray) -> list[Diagnosis]:
+                   primal: np.ndarray, tangents: dict) -> list[Diagnosis]:
     """The first pattern ``got`` matches within ``limit``: ``terms`` maps each argument's name
-    to its own term of the tangent (``None`` where it could not be had)."""
+    to its own term of the tangent (``None`` where it could not be had), ``tangents`` to its
+    tangent."""
     present = {name: term for name, term in terms.items()
                if term is not None and np.any(np.abs(term) > limit)}
     if len(present) > 1:
@@ -27,6 +29,7 @@ def term_diagnoses(got: np.ndarray, expected: np.ndarray, limit: float, terms: d
                 return [Diagnosis("missing_term", f"the term of {name} is missing: the tangent "
                                   f"holds every argument's term of the chain rule but "
                                   f"{name}'s")]
+        for name, term in present.items():  # (of two arguments, "missing" said it already)
             if _close(got, term, limit):
                 return [Diagnosis("only_term", f"only {name}'s term: the other arguments' "
                                   "tangents are not carried through")]
@@ -35,4 +38,8 @@ def term_diagnoses(got: np.ndarray, expected: np.ndarray, limit: float, terms: d
     if _close(got, primal, limit) and not _close(expected, primal, limit):
         return [Diagnosis("primal", "the tangent is the primal output: the rule returns out "
                           "where its tangent belongs")]
+    for name, tangent in tangents.items():
+        if _close(got, tangent, limit) and not _close(expected, tangent, limit):
+            return [Diagnosis("passed_through", f"the tangent of {name} passed through "
+                              "unchanged: the local derivative is missing")]
     return []

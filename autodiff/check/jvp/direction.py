@@ -75,11 +75,22 @@ def _slopes(direction: Direction, step: float) -> tuple[list, list]:
             [None if m is None else -m / step for m in left])
 
 
+def _secants(direction: Direction, right: list, left: list) -> tuple[list, list]:
+    """The one-sided slopes over the inputs' own size — or an eighth, a 64th of it where the
+    forward refuses the longer move (targets leaving [0, 1]); the ``h/4`` slopes at worst."""
+    for share in (1, 1 / 8, 1 / 64):
+        try:
+            return _slopes(direction, direction.scale * share)
+        except (ValueError, ArithmeticError):
+            continue
+    return right, left
+
+
 def scan_direction(direction: Direction) -> list[Scan | None]:
     """One ``Scan`` per output (``None`` for the outputs that carry no tangent)."""
     h = RESOLUTION * direction.scale
     (right_h, left_h), (right, left) = _slopes(direction, h), _slopes(direction, h / 4)
-    secant_up, secant_down = _slopes(direction, direction.scale)
+    secant_up, secant_down = _secants(direction, right, left)
     scans = []
     for slot, base in enumerate(direction.base):
         if base is None:
