@@ -55,6 +55,13 @@ class CustomRuleResult:
         worst, excess = worst_of((a.name, a.excess) for a in self.result.arguments)
         return short("CustomRuleResult", "PASS" if self.passed else "FAIL", worst, excess)
 
+    def plot(self, path):
+        """The rule's picture (``JVPResult.plot``) where it has one: a ``custom_jvp``'s."""
+        if not hasattr(self.result, "plot"):
+            raise TypeError(f"plot: a picture is drawn for a custom_jvp rule's check, not a "
+                            f"{self.kind}'s")
+        return self.result.plot(path)
+
     def table(self) -> str:
         lines = [f"{self.kind} {self.name}: its rule against {self.oracle} of its primal "
                  "implementation", self.result.table()]

@@ -18,10 +18,11 @@ import numpy as np
 from autodiff.check.jvp import oracles as jvp_oracles
 from autodiff.check.jvp.diagnose import term_diagnoses
 from autodiff.check.jvp.direction import Direction, scan_direction
+from autodiff.check.jvp.picture import Elements
 from autodiff.check.jvp.report import JVPResult
 from autodiff.check.jvp.rule import call_rule, make_tangents, split_result
 from autodiff.check.vjp.args import Layout, as_outputs, degenerate_warnings, written_warnings
-from autodiff.check.vjp.compare import Opinion, compare
+from autodiff.check.vjp.compare import Opinion, _distance, compare
 from autodiff.check.vjp.diagnose import Context
 from autodiff.check.vjp.tolerance import UNIT_ROUNDOFF, rounding_bound, rounding_count
 
@@ -68,7 +69,8 @@ def _primal_report(name: str, slot: int, got, base, own, scan, reach: float, cou
     """The rule's primal output against the forward's (float64): within the rounding of a
     correct computation in ``dtype`` — the output's size, its largest element, and its change
     when the inputs move by their own size (``reach`` along the tangent: rounding the inputs
-    moves it by ``u`` of that) — plus twice the forward's own error in ``dtype`` here."""
+    moves it by ``u`` of that) — plus twice the forward's own error in ``dtype`` here.
+    Returns the report and the row's ``Elements``."""
     u = UNIT_ROUNDOFF[np.dtype(dtype)]
     size = np.abs(base) + float(np.max(np.abs(base), initial=0.0)) + scan.secant * reach
     tolerance = count * u * size + 2 * np.abs(own - base) + float(
@@ -81,7 +83,18 @@ def _primal_report(name: str, slot: int, got, base, own, scan, reach: float, cou
                      f"the rule's {name} has shape {np.shape(got)}, expected {base.shape}",
                      opinion, still, tolerance, context)
     report.trust = opinion.trust
-    return report
+    return report, _elements(name, got, opinion, still, tolerance)
+
+
+def _elements(name: str, got, opinion: Opinion, scan, tolerance) -> list[Elements]:
+    """The row's per-element error over tolerance, as the comparison measured it (none for
+    an unusable array)."""
+    if got is None or np.shape(got) != opinion.values.shape:
+        return []
+    with np.errstate(invalid="ignore"):
+        distance, margin = _distance(got, opinion, scan, tolerance)
+        ratio = np.nan_to_num(distance / margin, nan=np.inf)
+    return [Elements(name, ratio, scan.kink & scan.scanned)]
 
 
 def _context(layout: Layout, outputs: list) -> Context:
@@ -130,19 +143,22 @@ def check_jvp(forward, rule, *args, tangents=None, dtype=None, seed: int = 0, wr
     found = _jax_found(forward, direction, oracle)
     opinions = jvp_oracles.choose(direction, scans, bounds64, found, oracle)
     context = _context(layout, outputs)
-    reports = []
+    reports, elements = [], []
     for slot, scan in enumerate(scans):
         if scan is None:
             continue
         label = f"out[{slot}]" if is_tuple else "out"
         own = np.asarray(outputs[slot], np.float64)
-        reports.append(_primal_report(label, slot, np.asarray(outs[slot], np.float64),
-                                      direction.base[slot], own, scan, direction.scale, count,
-                                      layout.dtype, context))
+        primal, row = _primal_report(label, slot, np.asarray(outs[slot], np.float64),
+                                     direction.base[slot], own, scan, direction.scale, count,
+                                     layout.dtype, context)
+        reports.append(primal)
+        elements += row
         opinion = opinions[slot]
         tolerance = rounding_bound(scan, count, layout.dtype) + bounds64[slot] + opinion.extra
         report = compare(f"tangent of {label}", slot, got[slot], notes[slot], opinion, scan,
                          tolerance, context)
+        elements += _elements(f"tangent of {label}", got[slot], opinion, scan, tolerance)
         report.trust = opinion.trust
         if not report.passed and got[slot] is not None and got[slot].shape == scan.kink.shape:
             limit = float(np.max(tolerance, initial=0.0))
@@ -157,4 +173,4 @@ def check_jvp(forward, rule, *args, tangents=None, dtype=None, seed: int = 0, wr
                      forward_name=getattr(forward, "__name__", repr(forward)),
                      backward_name=rule_name,
                      dout="given" if tangents is not None else f"random (seed {seed})",
-                     warnings=warnings)
+                     warnings=warnings, elements=elements)
