@@ -233,3 +233,18 @@ def choose(direction: Direction, scans: list, bounds: list, jax_found, oracle: s
             f"estimated error ≤ {largest:.1e}", reasons) for i, s in enumerate(scans)]
     raise ValueError(f"oracle={oracle!r} cannot differentiate this forward: "
                      + "; ".join(reasons))
+
+
+def ask(forward, direction: Direction, name: str) -> list | None:
+    """``J·t`` per output (``None`` elsewhere) from the oracle called ``name`` at another
+    point or direction, unvalidated (for diagnoses and sensitivities); ``None`` when it does
+    not answer there."""
+    try:
+        if name in JAX_NAMES:
+            values = iter(jax_tangents(forward, direction)[1])
+            return [None if b is None else next(values) for b in direction.base]
+        if name == "complex step":
+            return complex_step(direction)
+        return ridders(direction, RIDDERS_FIRST * direction.scale)[0]
+    except OracleUnavailable:
+        return None
