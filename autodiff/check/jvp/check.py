@@ -28,9 +28,10 @@ from autodiff.check.jvp.sensitivity import (
     within_noise,
 )
 from autodiff.check.vjp.args import Layout, as_outputs, degenerate_warnings, written_warnings
-from autodiff.check.vjp.compare import Opinion, _distance, compare
+from autodiff.check.vjp.compare import Opinion, compare
 from autodiff.check.vjp.diagnose import Context
 from autodiff.check.vjp.tolerance import UNIT_ROUNDOFF, rounding_bound, rounding_count
+from autodiff.core.compare import compare as judge
 
 ORACLES = ("auto", "jax", "complex-step", "ridders")
 _TANGENT_STREAM = 0x6A7670  # "jvp": the tangents' draws, apart from the user's seed
@@ -84,14 +85,14 @@ def _primal_report(name: str, slot: int, got, base, own, scan, reach: float, cou
 
 
 def _elements(name: str, got, opinion: Opinion, scan, tolerance) -> list[Elements]:
-    """The row's per-element error over tolerance, as the comparison measured it (none for
-    an unusable array)."""
+    """The row's per-element error over tolerance, as the one comparison measures it (none
+    for an unusable array)."""
     if got is None or np.shape(got) != opinion.values.shape:
         return []
-    with np.errstate(invalid="ignore"):
-        distance, margin = _distance(got, opinion, scan, tolerance)
-        ratio = np.nan_to_num(distance / margin, nan=np.inf)
-    return [Elements(name, ratio, scan.kink & scan.scanned)]
+    kinks = scan.kink & scan.scanned
+    judged = judge(got, opinion.values, tolerance, kink=kinks, low=scan.low, high=scan.high,
+                   interval_error=scan.interval_error, checked=opinion.checked)
+    return [Elements(name, judged.ratio, kinks)]
 
 
 def _again(report, name, slot, got, note, opinion, scan, tolerance, context, why: str):
