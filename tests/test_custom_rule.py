@@ -133,3 +133,14 @@ def test_a_torch_function_is_checked_when_torch_is_installed():
 
     assert check_custom_rule(Cube, X).passed
     assert not check_custom_rule(WrongCube, X).passed
+
+
+def test_a_fwd_whose_primal_differs_from_fun_breaks_the_contract():
+    @jax.custom_vjp
+    def sine(x):
+        return jnp.sin(x)
+
+    sine.defvjp(lambda x: (jnp.cos(x), x), lambda x, g: (g * jnp.cos(x),))
+    result = check_custom_rule(sine, X)
+    assert result.result.passed and not result.passed, result.table()
+    assert "fwd's primal output 0 differs from fn.fun's" in result.contract[0]

@@ -14,7 +14,8 @@ for an integer argument and may return ``None`` or a ``float0``/zero tangent for
 output; a ``custom_vjp`` ``bwd`` returns one cotangent per argument not in ``nondiff_argnums``,
 ``None`` (or a zero) for the integer ones — a nonzero cotangent there is a violation — and
 ``None`` for a float argument means a zero gradient, which the comparison then holds to the
-oracle like any other value. Violations are listed in ``contract`` and fail the check.
+oracle like any other value. And ``fwd`` must return ``fn.fun``'s primal output, within
+rounding. Violations are listed in ``contract`` and fail the check.
 """
 
 from __future__ import annotations
@@ -125,6 +126,38 @@ def _jvp_rule(fn, contract: list):
     return rule
 
 
+def _primal_gap(fn, values, primal, floats) -> list[str]:
+    """``fwd``'s primal output against ``fn.fun``'s in float64: within ``k·u·(|out| + max
+    |out|)`` of the checked dtype (``k`` as in ``vjp.tolerance``) plus twice ``fn.fun``'s own
+    error in that dtype; a message per output that is not."""
+    import jax
+
+    from autodiff.check.vjp.tolerance import UNIT_ROUNDOFF, rounding_count
+
+    dtype = np.asarray(values[floats[0]]).dtype if floats else np.dtype(np.float64)
+    wide = [np.asarray(v, np.float64) if i in floats else v for i, v in enumerate(values)]
+    with jax.enable_x64(True):
+        own, exact = fn.fun(*values), fn.fun(*wide)
+    pairs = zip(*(o if isinstance(o, (tuple, list)) else (o,) for o in (primal, own, exact)),
+                strict=True)
+    found = []
+    for index, (got, mine, true) in enumerate(pairs):
+        got, mine, true = (np.asarray(a, np.float64) for a in (got, mine, true))
+        if got.shape != true.shape:
+            found.append(f"fwd's primal output {index} has shape {got.shape}, fn.fun's "
+                         f"{true.shape}")
+            continue
+        count = rounding_count([*(np.asarray(values[i]) for i in floats), true])
+        bound = count * UNIT_ROUNDOFF[np.dtype(dtype)] * (np.abs(true) + float(
+            np.max(np.abs(true), initial=0.0))) + 2 * np.abs(mine - true)
+        if np.any(~(np.abs(got - true) <= bound)):
+            worst = np.unravel_index(int(np.argmax(np.abs(got - true) - bound)), true.shape)
+            found.append(f"fwd's primal output {index} differs from fn.fun's at "
+                         f"{tuple(int(i) for i in worst)}: {float(got[worst]):.6g} against "
+                         f"{float(true[worst]):.6g}")
+    return found
+
+
 def _vjp_backward(fn, args, contract: list):
     import jax
 
@@ -134,8 +167,9 @@ def _vjp_backward(fn, args, contract: list):
 
     def backward(dout, *values):
         with jax.enable_x64(True):
-            _, residuals = fn.fwd(*values)
+            primal, residuals = fn.fwd(*values)
             grads = fn.bwd(*[values[i] for i in sorted(nondiff)], residuals, dout)
+        contract.extend(_primal_gap(fn, values, primal, floats))
         grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
         if len(grads) != len(diff):
             raise TypeError(f"{backward.__name__}: returned {len(grads)} cotangents, expected "
@@ -153,32 +187,6 @@ def _vjp_backward(fn, args, contract: list):
 
     backward.__name__ = f"{getattr(fn, '__name__', 'fn')}.bwd"
     return backward, floats
-
-
-def _torch_pair(fn):
-    """``(forward, backward)`` in NumPy for a ``torch.autograd.Function`` subclass."""
-    import torch
-
-    def tensors(values):
-        return [torch.tensor(v, dtype=torch.float64 if np.asarray(v).dtype == np.float64 else
-                             torch.float32, requires_grad=True) if _is_float(v) else v
-                for v in values]
-
-    def forward(*values):
-        with torch.no_grad():
-            out = fn.apply(*tensors(values))
-        return out.detach().numpy()
-
-    def backward(dout, *values):
-        inputs = tensors(values)
-        out = fn.apply(*inputs)
-        leaves = [t for t in inputs if isinstance(t, torch.Tensor)]
-        grads = torch.autograd.grad(out, leaves, torch.as_tensor(dout, dtype=out.dtype),
-                                    allow_unused=True)
-        return tuple(None if g is None else g.detach().numpy() for g in grads)
-
-    forward.__name__, backward.__name__ = f"{fn.__name__}.forward", f"{fn.__name__}.backward"
-    return forward, backward
 
 
 def _kind(fn) -> str:
@@ -201,9 +209,10 @@ def check_custom_rule(fn, *args, dtype=None, seed: int = 0, oracle: str = "auto"
     contract: list[str] = []
     options = dict(dtype=dtype, seed=seed, oracle=oracle)
     if kind == "torch.autograd.Function":
+        from autodiff.check.custom_torch import torch_pair
         from autodiff.check.vjp.check import check_vjp
 
-        forward, backward = _torch_pair(fn)
+        forward, backward = torch_pair(fn)
         wrt = [i for i, v in enumerate(args) if _is_float(v)]
         return CustomRuleResult(kind, name, check_vjp(forward, backward, *args, wrt=wrt,
                                                       **options))
