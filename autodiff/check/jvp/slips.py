@@ -48,6 +48,7 @@ def _map_tangent(rule, change):
             return out, tuple(change(o, t, primals, tangents) for o, t in zip(out, tangent,
                                                                               strict=True))
         return out, change(out, tangent, primals, tangents)
+    wrong.__name__ = f"{getattr(rule, '__name__', 'rule')} (planted slip)"
     return wrong
 
 
@@ -57,6 +58,7 @@ def _without(position: int):
             zeroed = list(tangents)
             zeroed[position] = np.zeros_like(tangents[position])
             return rule(primals, tuple(zeroed), **options)
+        wrong.__name__ = f"{getattr(rule, '__name__', 'rule')} (planted slip)"
         return wrong
     return plant
 
