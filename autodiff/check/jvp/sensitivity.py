@@ -2,9 +2,8 @@
 against an exact oracle is judged again with.
 
 The rounding bound of ``vjp.tolerance`` is read from the sizes the scan along ``t`` sees, but a
-rule may form intermediates far larger than anything on that line: attention on scores
-hundreds apart (``v·dP``, with ``dP`` a cancellation of terms the size of ``dS``), batch norm
-of inputs whose spread is a hundredth of their size (``x − μ`` in float32). What such a rule
+problem may be worse conditioned than anything on that line shows: batch norm of inputs whose
+spread is a hundredth of their size (``x − μ`` in float32). What a correct rule
 computes is, at best, the exact tangent at inputs moved by a few roundings — so the oracle is
 asked again at primals and tangents each moved by ``u`` of the rule's dtype (uniform random
 relative moves, ``DRAWS`` times), and ``SENSITIVITY_SLACK`` times the largest change, element
