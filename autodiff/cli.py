@@ -5,6 +5,7 @@ Each subcommand lives in its own module under ``autodiff.commands`` and provides
 so that ``backprop --help`` stays fast. Exit codes: 0 success, 1 a check or run failed,
 2 bad usage or input (one line on stderr, never a traceback), 3 an internal error (one line;
 ``BACKPROP_TRACEBACK=1`` shows the traceback), 130 interrupted, 141 the output pipe closed.
+Compiled programs are kept between runs (``autodiff.core.compile_cache``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import select
 import sys
 
 from autodiff._version import __version__
+from autodiff.core import compile_cache
 
 # name -> (module, one-line help). Modules are imported only to build the parser.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -30,22 +32,38 @@ class UsageError(Exception):
     """Bad usage or input: reported in one line on stderr, exit status 2."""
 
 
+EXAMPLES = """examples:
+  backprop check                        # the worksheet's gradients against jax.grad
+  backprop train --output heart.png     # train the worksheet's network to draw the heart
+  backprop bench --repeats 1            # the training engines side by side
+  backprop grade submission.py          # verify a submission's six Jacobians
+
+each command's --help lists its options and more examples"""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``backprop`` parser; each subcommand's ``EXAMPLES`` (if its module has them) end
+    its help, as written."""
     parser = argparse.ArgumentParser(
         prog="backprop",
         description="Hand-derived backpropagation versus automatic differentiation.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"backprop {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         module = importlib.import_module(module_name)
-        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        sub = subparsers.add_parser(name, help=help_text, description=help_text,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
+        if getattr(module, "EXAMPLES", None):
+            sub.epilog = "\n\n".join(filter(None, (sub.epilog, module.EXAMPLES)))
         sub.set_defaults(_run=module.run, _parser=sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    compile_cache.enable()  # before any command imports JAX; BACKPROP_COMPILE_CACHE=off: none
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # named by the subcommand, with its own usage, not the top-level one

@@ -268,3 +268,17 @@ class _FusedStep:
         """The current ``[(W, b), …]``, copied out of the flat buffer."""
         sign = -1.0 if self.logistic else 1.0
         return [(sign * Wb[:, :-1], sign * Wb[:, -1:]) for Wb in self.Wb]
+
+
+def train_fresh(engine: Callable[..., TrainResult], sizes, iterations: int,
+                aggression: float, noise: float, seed: int, x: np.ndarray, y: np.ndarray,
+                callback: Callback | None = None, **options) -> TrainResult:
+    """Run ``engine`` (``train_seed``, ``train_numpy`` or the jax engine, same contract) on a
+    fresh ``sizes`` network: ``rng = default_rng(seed)`` draws it and then the noise, as the
+    module docstring tells, so every engine starts from the same network and noise."""
+    from reference.backprop import init_params
+
+    rng = np.random.default_rng(seed)
+    params = init_params(list(sizes), rng)
+    return engine(params, x, y, iterations, aggression, noise, rng=rng, callback=callback,
+                  **options)

@@ -41,14 +41,15 @@ def test_json_output(capsys):
 
 
 def test_random_sweep_reports_throughput(capsys):
-    status, out, _ = run(capsys, "--random", "40", "--naive-sample", "1", "--seed", "3")
+    status, out, _ = run(capsys, "--random", "40", "--baseline", "--naive-sample", "1",
+                         "--seed", "3")
     assert status == 0
     assert "40 random networks checked" in out
     assert "networks/s" in out and "speedup" in out and "PASS" in out
 
 
 def test_random_sweep_with_a_planted_mistake_fails_with_a_reproduction(capsys):
-    status, out, _ = run(capsys, "--random", "20", "--naive-sample", "0", "--plant", "sign",
+    status, out, _ = run(capsys, "--random", "20", "--plant", "sign",
                          "--json")
     data = json.loads(out)
     assert status == 1 and data["failed"] == 20
@@ -96,7 +97,7 @@ def test_no_oracle_skips_the_third_opinion(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--sizes", "1,x"], "argument --sizes: expected comma-separated"),
+        (["--sizes", "1,x"], "argument --sizes: expected layer widths n_in,…,n_out"),
         (["--batch", "0"], "argument --batch: expected a positive integer"),
         (["--seed", "-1"], "argument --seed: expected a non-negative integer, got '-1'"),
         (["--random", "5", "--sizes", "1,2"], "--random draws its own sizes"),
@@ -160,18 +161,18 @@ def test_ctrl_c_in_a_sweep_says_how_far_it_got(capsys, monkeypatch):
         return real_check_one(*args, **kwargs)
 
     monkeypatch.setattr(sweep, "check_one", interrupt_at_the_fifth)
-    status, out, err = run(capsys, "--random", "1,000", "--naive-sample", "0")
+    status, out, err = run(capsys, "--random", "1,000")
     assert status == 130 and out == ""
     assert "backprop check: interrupted after 4 of 1,000 networks (0 failed)" in err
 
 
 def test_the_sweep_shows_progress_on_a_terminal(capsys, monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    status, _, err = run(capsys, "--random", "20", "--naive-sample", "0")
+    status, _, err = run(capsys, "--random", "20")
     assert status == 0
     assert "/20" in err and "net/s" in err  # tqdm's bar
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert run(capsys, "--random", "20", "--naive-sample", "0")[2] == ""
+    assert run(capsys, "--random", "20")[2] == ""
 
 
 def test_failures_are_counted_but_only_the_first_few_kept(monkeypatch):
@@ -197,3 +198,16 @@ def test_every_option_is_described_in_the_help():
                    if action.option_strings and not action.help]
     assert undescribed == []
     assert "exit status: 0 the gradients agree" in check.format_help()
+
+
+def test_the_eager_baseline_is_timed_only_when_asked_for(capsys, monkeypatch):
+    from autodiff.check import sweep
+
+    timed = []
+    monkeypatch.setattr(sweep, "naive_eager_seconds", lambda cases: timed.append(cases) or 1.0)
+    status, out, _ = run(capsys, "--random", "20")
+    assert status == 0 and timed == [] and "naive eager" not in out
+    status, out, _ = run(capsys, "--random", "20", "--baseline")
+    assert status == 0 and len(timed[0]) == 3 and "naive eager jax.grad" in out
+    assert main(["check", "--random", "20", "--naive-sample", "2"]) == 2
+    assert "--naive-sample 2: applies with --baseline" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """The dispatcher: no bare tracebacks, whatever happens below it."""
 
 import argparse
+import shlex
 import subprocess
 import sys
 
@@ -53,21 +54,49 @@ def test_a_broken_pipe_to_a_child_is_an_internal_error_not_a_quiet_exit():
 
 
 def options_without_help(parser) -> list[str]:
-    return [action.option_strings[0] for action in parser._actions
-            if action.option_strings and action.help in (None, "")
-            and not isinstance(action, argparse._HelpAction)]
+    return [(action.option_strings or [action.dest])[0] for action in parser._actions
+            if action.help in (None, "") and not isinstance(action, argparse._HelpAction)]
 
 
-def test_every_training_option_says_what_it_does():
+def subcommands() -> dict[str, argparse.ArgumentParser]:
     from autodiff.cli import build_parser
+
+    return build_parser()._subparsers._group_actions[0].choices
+
+
+def examples(parser: argparse.ArgumentParser) -> list[list[str]]:
+    """The command lines of ``parser``'s epilog: its lines that start with ``backprop``,
+    without their ``#`` comments, as argument lists after ``backprop``."""
+    lines = (line.strip() for line in (parser.epilog or "").splitlines())
+    return [shlex.split(line, comments=True)[1:] for line in lines
+            if line.startswith("backprop ")]
+
+
+@pytest.mark.parametrize("name", sorted(subcommands()))
+def test_every_option_of_every_subcommand_says_what_it_does(name):
+    assert options_without_help(subcommands()[name]) == []
+
+
+def test_the_help_check_sees_an_option_without_help():
     from autodiff.training.distributed import build_parser as distributed_parser
 
-    commands = build_parser()._subparsers._group_actions[0].choices
-    for parser in (commands["train"], commands["bench"], distributed_parser()):
-        assert options_without_help(parser) == [], parser.prog
-    # and the check sees an option that does not
-    commands["train"].add_argument("--planted")
-    assert options_without_help(commands["train"]) == ["--planted"]
+    assert options_without_help(distributed_parser()) == []
+    parser = subcommands()["train"]
+    parser.add_argument("--planted")
+    parser.add_argument("planted_path")
+    assert options_without_help(parser) == ["--planted", "planted_path"]
+
+
+@pytest.mark.parametrize("name", ["", *sorted(subcommands())])
+def test_every_help_ends_with_examples_that_parse(name):
+    from autodiff.cli import build_parser
+
+    parser = build_parser() if not name else subcommands()[name]
+    written = examples(parser)
+    assert written, f"backprop {name} --help shows no examples"
+    for argv in written:
+        assert argv[0] == name if name else argv[0] in subcommands(), argv
+        build_parser().parse_args(argv)  # argparse exits 2 on an example that does not parse
 
 
 def test_a_wrong_flag_is_named_with_the_subcommand_usage(capsys):

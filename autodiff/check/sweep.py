@@ -5,8 +5,9 @@ Each network gets three opinions, as in ``check_gradients``: the manual gradient
 complex-step *directional* derivative per block along a random direction (2L complex forward
 passes instead of one per parameter). Manual and ``jax.grad`` must agree element by element,
 and both must agree with the third opinion along its direction, all within the rounding
-bounds of ``autodiff.core.tolerance``. The rate of this full check is measured side by side with
-naive eager ``jax.grad`` on a sample of the same, never-seen shapes.
+bounds of ``autodiff.core.tolerance``. On request (``naive_sample``, ``check --baseline``) the
+rate of this full check is measured side by side with naive eager ``jax.grad`` on a sample of
+the same, never-seen shapes: an opt-in, as that costs about as much as the check itself.
 
 Cases are drawn as they are checked (a stream, one chunk per activation pending at a time),
 and only the first ``KEPT`` failures are kept in full, so memory does not grow with N.
@@ -191,18 +192,18 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 def run_sweep(n: int, seed: int = 0, dtype: str = "float64", activation: str | None = None,
-              manual_for: Callable[[str], Callable] | None = None, naive_sample: int = 3,
+              manual_for: Callable[[str], Callable] | None = None, naive_sample: int = 0,
               chunk: int = 128, progress: bool = False,
               manual_expr: str | None = None, oracle: bool = True) -> SweepResult:
     """Check ``n`` random networks (``autodiff.check.cases.random_case``) drawn from ``seed``.
 
     ``manual_for(activation)`` gives the manual gradient function (default
     ``reference.gradients``). ``naive_sample`` networks are also timed with eager
-    ``jax.grad``; 0 skips that. Compile time is measured apart, on a warm-up network.
+    ``jax.grad`` (default 0: not). Compile time is measured apart, on a warm-up network.
     ``manual_expr`` is Python for the manual (given ``act``), used in reproductions.
     ``oracle=False`` skips the complex step. ``progress`` shows a tqdm bar on stderr.
     """
-    from tqdm import tqdm
+    from autodiff.core.progress import progress_bar
 
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_NETWORKS:
         raise ValueError(f"n: expected a number of networks from 1 to {MAX_NETWORKS:,}, "
@@ -219,7 +220,7 @@ def run_sweep(n: int, seed: int = 0, dtype: str = "float64", activation: str | N
 
     failures, failed = [], 0
     manuals: dict[str, Callable] = {}
-    bar = tqdm(total=n, unit="net", disable=not progress, leave=False, dynamic_ncols=True)
+    bar = progress_bar(n, progress, unit="net", leave=False)
     start = time.perf_counter()
     checked = 0
     try:

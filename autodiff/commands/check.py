@@ -2,8 +2,9 @@
 
 Default: the worksheet's 1-6-7-2 logistic network (``reference.init_params``, seed 0) on the
 heart data, one table row per parameter block. ``--random N`` checks N random networks
-through the compiled fast path and prints networks checked per second next to naive eager
-``jax.grad``. ``--plant MISTAKE`` swaps in a planted backprop mistake to show a failure.
+through the compiled fast path and prints networks checked per second (with ``--baseline``,
+next to naive eager ``jax.grad``). ``--plant MISTAKE`` swaps in a planted backprop mistake
+to show a failure.
 ``backprop check LAYERS.py`` checks a user's module of layer pairs instead (``check.modules``).
 Exit 0 all agree, 1 something disagrees, 2 bad usage or input, 4 inconclusive (nothing
 disagrees, but every block is saturated or below the rounding noise floor: nothing was
@@ -18,27 +19,20 @@ import math
 import sys
 
 from autodiff.cli import UsageError
-from autodiff.core.arguments import whole_number
+from autodiff.core.arguments import count, layer_sizes, whole_number
 
 DEFAULT_SIZES = [1, 6, 7, 2]
 HEART_POINTS = 100
 DEFAULT_SCALE = 0.5
 EXIT_INCONCLUSIVE = 4
-EPILOG = ("exit status: 0 the gradients agree, 1 they disagree, 2 bad usage or input, "
-          f"{EXIT_INCONCLUSIVE} inconclusive (every block saturated or below the rounding noise "
-          "floor: nothing was tested)")
-
-
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated layer widths like 1,6,7,2, got {text!r}") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected at least two positive widths like 1,6,7,2, got {text!r}")
-    return sizes
+EPILOG = ("exit status: 0 the gradients agree, 1 they disagree, 2 bad usage or input,\n"
+          f"{EXIT_INCONCLUSIVE} inconclusive (every block saturated or below the rounding "
+          "noise\nfloor: nothing was tested)")
+EXAMPLES = """examples:
+  backprop check                                    # the worksheet's 1-6-7-2 network
+  backprop check --plant sign                       # a planted mistake, to see a failure
+  backprop check --sizes 784,512,512,10 --batch 64 --dtype float32
+  backprop check --random 1000 --baseline           # random networks, and eager jax.grad"""
 
 
 def _integer_at_least(minimum: int, what: str, maximum: int | None = None,
@@ -79,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.epilog = EPILOG
 
-    parser.add_argument("--sizes", type=_sizes, default=None,
+    parser.add_argument("--sizes", type=layer_sizes, default=None, metavar="N,…",
                         help="layer widths n_in,…,n_out (default 1,6,7,2, the worksheet's)")
     parser.add_argument("--batch", type=_positive, default=None,
                         help=f"examples (default {HEART_POINTS} heart points for 1-…-2 "
@@ -100,8 +94,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="check N random networks (depth 1-5, widths 1-16, batch 1-256, "
                              "both activations unless --activation is given) and report "
                              f"throughput; N at most {MAX_NETWORKS:,}")
-    parser.add_argument("--naive-sample", type=int, default=3, metavar="K",
-                        help="with --random: time eager jax.grad on K unseen shapes (0: skip)")
+    parser.add_argument("--baseline", action="store_true",
+                        help="with --random: also time naive eager jax.grad on unseen shapes "
+                             "and print the speedup (costs about as much CPU as the check)")
+    parser.add_argument("--naive-sample", type=count(1, "3"), default=None, metavar="K",
+                        help="with --baseline: the unseen shapes it times (default 3)")
     parser.add_argument("--plant", choices=sorted(MISTAKES), metavar="MISTAKE", default=None,
                         help="check a planted backprop mistake instead of the reference: "
                              + ", ".join(sorted(MISTAKES)))
@@ -144,10 +141,23 @@ def _data(args):
     return params, x, y
 
 
+def _refuse_if_too_large(args) -> None:
+    """A TooLarge error, before the network is drawn, if the memory cannot hold the check."""
+    from autodiff.core.memory import check_estimate, refuse_if_too_large
+
+    sizes = args.sizes or DEFAULT_SIZES
+    heart = sizes[0] == 1 and sizes[-1] == 2
+    batch = args.batch or (HEART_POINTS if heart else 32)
+    refuse_if_too_large(check_estimate(sizes, batch),
+                        f"checking --sizes {','.join(map(str, sizes))} on {batch:,} examples",
+                        "use smaller --sizes or --batch")
+
+
 def _run_single(args) -> int:
     from autodiff.check.crosscheck import check_gradients
     from autodiff.check.mistakes import get_mistake
 
+    _refuse_if_too_large(args)
     params, x, y = _data(args)
     manual = get_mistake(args.plant, args.activation) if args.plant else None
     result = check_gradients(params, x, y, args.activation, manual=manual, dtype=args.dtype,
@@ -168,7 +178,8 @@ def _run_random(args) -> int:
     try:
         result = run_sweep(
             args.random, seed=args.seed, dtype=args.dtype, activation=args.activation,
-            manual_for=manual_for, naive_sample=max(args.naive_sample, 0),
+            manual_for=manual_for,
+            naive_sample=(args.naive_sample or 3) if args.baseline else 0,
             progress=sys.stderr.isatty(), manual_expr=manual_expr, oracle=args.oracle)
     except SweepInterrupted as stopped:  # say how far it got
         print(f"backprop check: {stopped}", file=sys.stderr)
@@ -204,6 +215,10 @@ def run(args) -> int:
         given = [name for name, value in drawn.items() if value is not None]
         raise UsageError(f"--random draws its own sizes, batches and weight scales: drop "
                          f"{'/'.join(given)}")
+    if (args.baseline or args.naive_sample) and args.random is None:
+        raise UsageError("--baseline/--naive-sample time the eager baseline of --random N")
+    if args.naive_sample and not args.baseline:
+        raise UsageError(f"--naive-sample {args.naive_sample}: applies with --baseline")
     if args.random is not None:
         return _run_random(args)
     return _run_single(args)

@@ -21,6 +21,14 @@ import signal
 import sys
 from pathlib import Path
 
+EXAMPLES = """examples:
+  backprop grade student.ipynb                    # one notebook (or .py): its full report
+  backprop grade submissions/ -j 2 --csv grades.csv --similar similar.json
+  backprop grade submission.ipynb --gradescope results.json --points J_W1=2,J_b1=2
+  backprop grade class/ --hidden J_W1,J_b1 --prairielearn results.json
+
+each submission runs in a sandbox; a class prints a line per submission, then its summary.
+Ctrl-C stops the run and still writes what was graded (exit 130)."""
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",

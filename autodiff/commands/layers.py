@@ -3,7 +3,9 @@
 ``--list-layers`` prints the library's layers and losses, one name per line. ``--layer NAME``
 checks that layer's hand backward against ``jax.vjp`` of its forward on example arguments, and
 asks ``check_vjp`` for a second opinion on the same arguments (an oracle it cross-checks by
-finite differences, tolerances and diagnoses of its own).
+finite differences, tolerances and diagnoses of its own); ``--mode jvp`` checks its hand
+forward-mode rule with ``check_jvp`` instead, ``--mode both`` does both and ties the two rules
+by the dot-product identity (``check_pair``); ``--plot FILE`` draws the forward-mode check.
 ``--stack TEXT`` checks a stack (``"conv2d(filters=4),relu,maxpool,dense(units=3),
 softmax_cross_entropy"``; shapes are inferred from ``--input``, by default a small batch of
 what the first layer takes; see ``reference.layers.stack``) against ``jax.grad``, then layer by
@@ -44,6 +46,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--layer", choices=LAYER_NAMES, metavar="NAME", default=None,
                        help="check one layer's hand backward against jax.vjp: "
                             + ", ".join(LAYER_NAMES))
+    group.add_argument("--mode", choices=["vjp", "jvp", "both"], default="vjp",
+                       help="with --layer: check the hand backward (vjp), the hand forward-mode "
+                            "rule against jax.jvp (jvp), or both and the dot-product identity "
+                            "between them (both)")
+    group.add_argument("--plot", metavar="FILE", default=None,
+                       help="with --layer NAME --mode jvp or both: draw each output's and "
+                            "tangent's error over its tolerance, element by element, into the "
+                            "PNG FILE (worst element and kinks marked)")
     group.add_argument("--stack", metavar="LAYERS", default=None,
                        help='check a stack layer by layer, e.g. "conv2d,relu,maxpool,dense,'
                             'softmax_cross_entropy"; options in brackets: dense(units=3)')
@@ -60,7 +70,7 @@ def wants(args) -> bool:
     """Whether these arguments ask for the layer library rather than the network check."""
     from autodiff.check.layers.mistakes import LAYER_MISTAKES
 
-    return bool(args.list_layers or args.layer or args.stack
+    return bool(args.list_layers or args.layer or args.stack or args.mode != "vjp" or args.plot
                 or (args.plant and args.plant in LAYER_MISTAKES))
 
 
@@ -73,6 +83,14 @@ def _usage(args) -> None:
         raise UsageError("--layer and --stack: choose one")
     if args.input is not None and not args.stack:
         raise UsageError("--input sets a stack's input shape: use it with --stack")
+    if args.mode != "vjp" and not args.layer:
+        raise UsageError(f"--mode {args.mode} checks a layer's forward-mode rule: use it with "
+                         "--layer NAME")
+    if args.plot and args.mode == "vjp":
+        raise UsageError("--plot draws the forward-mode check: use it with --layer NAME "
+                         "--mode jvp or both")
+    if args.mode == "jvp" and args.plant:
+        raise UsageError("--plant swaps in a wrong backward: use it with --mode vjp or both")
     if args.plant and not wants_layer_mistake(args.plant):
         raise UsageError(f"--plant {args.plant} is a network mistake: use it without "
                          "--layer/--stack")
@@ -130,9 +148,24 @@ def run(args) -> int:
     if mistake and mistake.layer != name:
         raise UsageError(f"--plant {mistake.name} is a {mistake.layer} mistake, not {name}'s")
     options = dict(mistake.options) if mistake else None
-    results = {"layer": check_library_layer(name, options=options, backward=mistake,
-                                            dtype=args.dtype, seed=args.seed),
-               "check_vjp": check_vjp_of(name, mistake, options, args.dtype, args.seed)}
+    results = {}
+    if args.mode != "jvp":
+        results = {"layer": check_library_layer(name, options=options, backward=mistake,
+                                                dtype=args.dtype, seed=args.seed),
+                   "check_vjp": check_vjp_of(name, mistake, options, args.dtype, args.seed)}
+    if args.mode != "vjp":
+        from autodiff.check.jvp.layers import check_layer_jvp, check_layer_pair
+
+        results["check_jvp"] = check_layer_jvp(name, dtype=args.dtype, seed=args.seed)
+        if args.plot:
+            try:
+                results["check_jvp"].plot(args.plot)
+            except OSError as error:
+                raise UsageError(f"--plot {args.plot}: cannot write it ({error.strerror})"
+                                 ) from None
+    if args.mode == "both":
+        results["pair"] = check_layer_pair(name, backward=mistake, options=options,
+                                           dtype=args.dtype, seed=args.seed)
     if mistake and not args.layer:  # and in a small stack, to see it named there
         results["stack"] = check_stack(stack_around(name, options), backwards={name: mistake},
                                        dtype=args.dtype, seed=args.seed)

@@ -5,9 +5,10 @@ With no options: the 1-6-7-2 logistic network, 50,000 iterations of noisy descen
 trains K networks (seeds ``seed … seed+K-1``, times every ``--aggression``/``--noise`` value
 given as a comma list) at once and draws the best one.
 
-The compiled engines run in chunks of at most ``CHUNK_WORK`` multiply-adds, so Ctrl-C stops
-a run within a fraction of a second: the picture of the network trained so far is written
-and the command exits 130 (a second Ctrl-C ends it at once).
+Every engine runs in chunks of about a tenth of a second (``CHUNK_WORK``), between which the
+progress bar (on a terminal) shows the iterations done and the cost. Ctrl-C stops a run
+within a chunk: the picture of the network trained so far (the starting network if no chunk
+finished) is written and the command exits 130 (a second Ctrl-C ends it at once).
 """
 
 from __future__ import annotations
@@ -21,24 +22,40 @@ import signal
 import sys
 import time
 
-from autodiff.core.arguments import comma_list, count
+from autodiff.core.arguments import count, layer_sizes, numbers
 
 PICTURES = 50  # pink curves drawn along the way, one every picture_interval iterations
-# Multiply-adds per compiled chunk: ~0.1 s of the jax engine on one CPU core (a GPU does
-# GPU_SPEED times more), so that a Ctrl-C, which Python sees only between chunks, is
-# answered at once.
-CHUNK_WORK, GPU_SPEED = 2 * 10**8, 50
+# Multiply-adds per chunk: about 0.1 s of each engine on one CPU core (a GPU does GPU_SPEED
+# times more). A compiled chunk holds a Ctrl-C until it ends, so its size bounds how long the
+# jax engine takes to stop; the NumPy engines stop at once, and their chunk only paces the
+# progress bar and the picture a Ctrl-C leaves.
+CHUNK_WORK = {"seed": 2 * 10**6, "numpy": 2 * 10**7, "jax": 2 * 10**8}
+GPU_SPEED = 50
+
+
+EXAMPLES = """examples:
+  backprop train                                  # 1-6-7-2, 50,000 iterations, heart.png
+  backprop train --engine seed --iterations 2000  # the worksheet's own loop
+  backprop train --ensemble 16 --aggression 3.5,7 --gif learn.gif
+  backprop train --sizes 1,20,20,2 --aggression 3.5 --output wide.png
+
+on a terminal a progress bar shows the iterations and the cost; Ctrl-C stops the run and
+writes the picture of the network so far (exit 130). A run larger than the free memory is
+refused before it starts (exit 2)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sizes", type=comma_list(int, "integers"), default=[1, 6, 7, 2],
+    parser.add_argument("--sizes", type=layer_sizes, default=[1, 6, 7, 2], metavar="N,…",
                         help="layer widths, 1,…,2 for the heart (default 1,6,7,2)")
-    parser.add_argument("--iterations", type=count(), default=50_000, metavar="N",
+    parser.add_argument("--iterations", type=count(1, "50,000"), default=50_000, metavar="N",
                         help="noisy-descent steps (default 50,000)")
-    parser.add_argument("--aggression", type=comma_list(float, "numbers"), default=[7.0],
-                        help="step size; a comma list sweeps it in an ensemble (default 7)")
-    parser.add_argument("--noise", type=comma_list(float, "numbers"), default=[1.0],
-                        help="gradient noise; a comma list sweeps it in an ensemble (default 1)")
+    parser.add_argument("--aggression", type=numbers("step size", "7 or 3.5,7", positive=True),
+                        default=[7.0], metavar="A,…",
+                        help="step size > 0; a comma list sweeps it in an ensemble (default 7)")
+    parser.add_argument("--noise", type=numbers("noise", "1 or 0,0.5,1"), default=[1.0],
+                        metavar="S,…",
+                        help="gradient noise >= 0, each block's step scaled by 1 + noise·randn; "
+                             "a comma list sweeps it in an ensemble (default 1)")
     parser.add_argument("--engine", choices=["seed", "numpy", "jax"], default="jax",
                         help="seed: the worksheet's loop over its six J_*; numpy: fused "
                              "hand-derived backprop; jax: compiled (default)")
@@ -49,12 +66,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "run float64)")
     parser.add_argument("--activation", choices=["logistic", "tanh"], default="logistic",
                         help="every layer's activation (default logistic, the worksheet's)")
-    parser.add_argument("--ensemble", type=count(), default=1, metavar="K",
+    parser.add_argument("--ensemble", type=count(1, "64"), default=1, metavar="K",
                         help="train K networks at once (jax engine) and draw the best")
     parser.add_argument("--shard", action="store_true",
                         help="split the ensemble over every local device (jax.sharding); "
                              "on a CPU it is split over its cores whenever K divides evenly")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=count(0, "42"), default=0,
                         help="seed of the starting network and of the noise (default 0); "
                              "ensemble members take seed, seed+1, …")
     parser.add_argument("--output", default="heart.png", metavar="PATH",
@@ -94,19 +111,36 @@ def _check(args) -> None:
 
     if len(args.sizes) < 2 or args.sizes[0] != 1 or args.sizes[-1] != 2:
         raise UsageError(f"--sizes: the heart needs 1 input and 2 outputs, got {args.sizes}")
-    for flag, values in (("--aggression", args.aggression), ("--noise", args.noise)):
-        if not values:
-            raise UsageError(f"{flag}: expected at least one number, got none")
     if args.engine == "seed" and args.activation != "logistic":
         raise UsageError("--activation: the seed engine is the worksheet's logistic network")
     if _is_ensemble(args) and args.engine != "jax":
         raise UsageError("--ensemble/--shard/sweeps run on the jax engine; drop --engine "
                          f"{args.engine} or the ensemble options")
+    _refuse_if_too_large(args)
     # Fail before training, not after it, when a picture could not be written.
     args.output = picture_path("--output", args.output, "heart.png",
                                FigureCanvasBase.get_supported_filetypes())
     if args.gif is not None:
         args.gif = picture_path("--gif", args.gif, "learn.gif", {"gif"})
+
+
+def members(args) -> int:
+    """Networks trained at once: ``--ensemble`` times every aggression and noise swept."""
+    return args.ensemble * len(args.aggression) * len(args.noise)
+
+
+def _refuse_if_too_large(args) -> None:
+    """A TooLarge error, before anything is allocated, for a run the memory cannot hold."""
+    from autodiff.core.memory import refuse_if_too_large, training_estimate
+
+    device = args.device if args.engine == "jax" else "cpu"
+    estimate = training_estimate(args.engine, args.sizes, 100, members(args), args.dtype,
+                                 device)
+    what = f"--sizes {','.join(map(str, args.sizes))}"
+    if members(args) > 1:
+        what += f" with {members(args):,} networks at once"
+    refuse_if_too_large(estimate, f"{what} on the {args.engine} engine",
+                        "use smaller --sizes or fewer networks", device)
 
 
 def _is_ensemble(args) -> bool:
@@ -119,34 +153,33 @@ def picture_interval(iterations: int) -> int:
     return max(min(100, iterations), iterations // PICTURES)
 
 
-def chunk_size(sizes, iterations: int, members: int, device: str = "cpu",
+def chunk_size(engine: str, sizes, iterations: int, members: int, device: str = "cpu",
                batch: int = 100) -> int:
-    """Iterations per compiled chunk: the picture interval cut into equal pieces of at most
-    ``CHUNK_WORK`` multiply-adds (on a GPU ``GPU_SPEED`` times more) of ``members`` networks
-    on ``batch`` examples."""
+    """Iterations per chunk: the picture interval cut into equal pieces of at most
+    ``CHUNK_WORK[engine]`` multiply-adds (on a GPU ``GPU_SPEED`` times more) of ``members``
+    networks on ``batch`` examples."""
     interval = picture_interval(iterations)
     per_iteration = members * batch * sum(a * b for a, b in itertools.pairwise(sizes))
-    budget = CHUNK_WORK * (GPU_SPEED if device == "gpu" else 1)
+    budget = CHUNK_WORK[engine] * (GPU_SPEED if device == "gpu" else 1)
     pieces = math.ceil(interval * per_iteration / budget)
     return max(1, interval // pieces)
 
 
 def run(args) -> int:
-    from autodiff.training.distributed import use_every_cpu_core
+    if args.engine == "jax":
+        from autodiff.training.distributed import use_every_cpu_core
 
-    use_every_cpu_core()  # before anything starts JAX: CPU ensembles then use every core
+        use_every_cpu_core()  # before anything starts JAX: CPU ensembles then use every core
     import numpy as np
-    from tqdm import tqdm
 
+    from autodiff.core.progress import progress_bar, wanted
     from autodiff.training.plotting import network_curve
     from reference.heart import training_data
     from reference.training import TrainingDiverged
 
     _check(args)
     x, y = training_data(100)
-    quiet = args.json or not sys.stderr.isatty()
-    bar = tqdm(total=args.iterations, disable=quiet, unit="it", desc=args.engine,
-               file=sys.stderr)
+    bar = progress_bar(args.iterations, wanted(args.json), unit="it", desc=args.engine)
     interval = picture_interval(args.iterations)
     snapshots: list = []
     latest: dict = {"done": 0, "params": None}
@@ -218,12 +251,14 @@ def _interrupted(args, y, snapshots, latest) -> int:
     Ctrl-C ends the process at once (the default handler, left in place: the command is
     ending), not after the picture or inside JAX's exit handlers."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    done = latest["done"]
-    if latest["params"] is None:
-        print("backprop train: interrupted before the first chunk finished; no picture",
-              file=sys.stderr)
-        return 130
-    _draw(args, y, snapshots, _fetched(latest["params"]), f"interrupted at {done}")
+    done, params = latest["done"], latest["params"]
+    if params is None:  # no chunk finished: the network every engine starts from
+        import numpy as np
+
+        from reference.backprop import init_params
+
+        params = init_params(list(args.sizes), np.random.default_rng(args.seed))
+    _draw(args, y, snapshots, _fetched(params), f"interrupted at {done}")
     print(f"backprop train: interrupted after {done} of {args.iterations} iterations; "
           f"picture of the network so far in {args.output}", file=sys.stderr)
     return 130
@@ -255,17 +290,28 @@ def _base_record(args) -> dict:
             "seed": args.seed, "activation": args.activation}
 
 
+def _engine(name: str):
+    """The training function of engine ``name``; only the jax engine imports JAX."""
+    if name == "jax":
+        from autodiff.training.engine import train_jax
+
+        return train_jax
+    from reference.training import train_numpy, train_seed
+
+    return {"seed": train_seed, "numpy": train_numpy}[name]
+
+
 def _run_single(args, x, y, on_chunk):
-    from autodiff.training.engine import train
+    from reference.training import train_fresh
 
     device = args.device if args.engine == "jax" else "cpu"
-    options = {"chunk": chunk_size(args.sizes, args.iterations, 1, device)}
+    options = {"chunk": chunk_size(args.engine, args.sizes, args.iterations, 1, device)}
     if args.engine != "seed":
         options["activation"] = args.activation
     if args.engine == "jax":
         options.update(dtype=args.dtype, device=args.device)
-    result = train(args.engine, args.sizes, args.iterations, args.aggression[0], args.noise[0],
-                   args.seed, x, y, callback=on_chunk, **options)
+    result = train_fresh(_engine(args.engine), args.sizes, args.iterations, args.aggression[0],
+                         args.noise[0], args.seed, x, y, callback=on_chunk, **options)
     record = _base_record(args) | {
         "aggression": args.aggression[0], "noise": args.noise[0],
         "dtype": args.dtype if args.engine == "jax" else "float64",
@@ -289,8 +335,8 @@ def _run_ensemble(args, x, y, on_chunk):
         place = Sharded(jax.local_devices(backend=args.device))
     result = train_ensemble(args.sizes, args.iterations, seeds, aggressions, noises, x, y,
                             activation=args.activation, dtype=args.dtype, device=args.device,
-                            chunk=chunk_size(args.sizes, args.iterations, len(seeds),
-                                             args.device),
+                            chunk=chunk_size("jax", args.sizes, args.iterations,
+                                             len(seeds), args.device),
                             place=place,
                             callback=lambda done, costs, best: on_chunk(done, best, costs))
     summary = result.summary()

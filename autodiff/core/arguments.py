@@ -1,26 +1,33 @@
 """argparse ``type`` readers shared by the command line and ``python -m`` entry points.
 
-Each returns a parser that raises ``argparse.ArgumentTypeError`` naming what it expected, so
-argparse reports the option, the text and the expectation in one line of its own usage.
+Each returns a parser that raises ``argparse.ArgumentTypeError`` saying what it expected, with
+an example of the option's own kind, so argparse reports the option, the text and the
+expectation in one line of its own usage (``argument --ensemble: expected …, got '0'``).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 
 _THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
 
 
-def comma_list(cast, what: str):
-    """A reader of ``a,b,…`` as a list of ``cast`` values (``what`` names them in the error);
-    empty items are skipped, so ``""`` is the empty list."""
+def comma_list(cast, what: str, example: str):
+    """A reader of ``a,b,…`` as a non-empty list of ``cast`` values; ``what`` names them and
+    ``example`` shows one such list in the error. An empty item (``1,,2``) is refused, not
+    skipped: a slip of the finger must not change the run silently."""
 
     def parse(text: str) -> list:
+        items = text.split(",")
         try:
-            return [cast(item) for item in text.split(",") if item]
+            if not all(items):
+                raise ValueError
+            return [cast(item) for item in items]
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what} a,b,…, got {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"expected {what} such as {example}, got {text!r}") from None
 
     return parse
 
@@ -34,15 +41,60 @@ def whole_number(text: str) -> int | None:
         return None
 
 
-def count(minimum: int = 1):
-    """A reader of an integer ``>= minimum`` that may group its digits as the help texts
-    write them: ``50,000``, ``50_000`` and ``50000`` are all 50000 (``5,0`` is refused)."""
+def count(minimum: int, example: str, maximum: int | None = None, why: str = ""):
+    """A reader of an integer ``>= minimum`` (and ``<= maximum`` if given; ``why`` says why
+    not more) that may group its digits as the help texts write them: ``50,000``, ``50_000``
+    and ``50000`` are all 50000 (``5,0`` is refused). ``example`` is a value of this option."""
 
     def parse(text: str) -> int:
         value = whole_number(text)
         if value is None or value < minimum:
             raise argparse.ArgumentTypeError(
-                f"expected a whole number >= {minimum} such as 50,000, got {text!r}")
+                f"expected a whole number >= {minimum} such as {example}, got {text!r}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                f"expected at most {maximum:,}, got {text!r}{f' ({why})' if why else ''}")
         return value
+
+    return parse
+
+
+def layer_sizes(text: str) -> list[int]:
+    """``n_in,…,n_out``: at least two whole numbers >= 1 (a width of 0 has no units to train,
+    a negative one is no width)."""
+    sizes = [whole_number(item) for item in text.split(",")]
+    if len(sizes) < 2 or any(size is None or size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(
+            f"expected layer widths n_in,…,n_out: two or more whole numbers >= 1 such as "
+            f"1,6,7,2, got {text!r}")
+    return sizes
+
+
+def numbers(what: str, example: str, positive: bool = False):
+    """A reader of a comma list of finite numbers, each ``> 0`` if ``positive`` else
+    ``>= 0``; ``what`` names one of them and ``example`` shows a list."""
+    bound = "> 0" if positive else ">= 0"
+    read = comma_list(float, f"{what}s", example)
+
+    def parse(text: str) -> list[float]:
+        values = read(text)
+        if not all(math.isfinite(v) and (v > 0 if positive else v >= 0) for v in values):
+            raise argparse.ArgumentTypeError(
+                f"expected finite {what}s {bound} such as {example}, got {text!r}")
+        return values
+
+    return parse
+
+
+def counts(example: str):
+    """A reader of a comma list of whole numbers >= 1 (``example`` shows one); ``""`` is
+    the empty list, for an option where none is a choice."""
+
+    def parse(text: str) -> list[int]:
+        values = [whole_number(item) for item in text.split(",")] if text else []
+        if any(value is None or value < 1 for value in values):
+            raise argparse.ArgumentTypeError(
+                f"expected whole numbers >= 1 such as {example}, got {text!r}")
+        return values
 
     return parse

@@ -31,7 +31,7 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from autodiff.core.arguments import comma_list, count
+from autodiff.core.arguments import count, layer_sizes
 
 ENV_COORDINATOR = "BACKPROP_COORDINATOR"
 ENV_NUM_PROCESSES = "BACKPROP_NUM_PROCESSES"
@@ -117,12 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train an ensemble on the heart with its members split over every device "
                     "of every process (BACKPROP_COORDINATOR, BACKPROP_NUM_PROCESSES and "
                     "BACKPROP_PROCESS_ID join processes into one run); print JSON.")
-    parser.add_argument("--members", type=count(), default=8, metavar="K",
+    parser.add_argument("--members", type=count(1, "8"), default=8, metavar="K",
                         help="networks in the ensemble, seeds 0 … K-1; a multiple of the "
                              "number of devices (default 8)")
-    parser.add_argument("--iterations", type=count(), default=1000, metavar="N",
+    parser.add_argument("--iterations", type=count(1, "1,000"), default=1000, metavar="N",
                         help="noisy-descent steps of every member (default 1,000)")
-    parser.add_argument("--sizes", type=comma_list(int, "integers"), default=[1, 6, 7, 2],
+    parser.add_argument("--sizes", type=layer_sizes, default=[1, 6, 7, 2], metavar="N,…",
                         help="layer widths, 1,…,2 for the heart (default 1,6,7,2)")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"],
                         help="dtype of the run (default float32)")

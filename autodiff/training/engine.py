@@ -262,16 +262,13 @@ def train(engine: str, sizes=(1, 6, 7, 2), iterations: int = 50_000, aggression:
     worksheet's heart, N=100). The network and the noise come from
     ``np.random.default_rng(seed)`` as ``reference.training`` documents; ``options`` go to
     the engine (``activation``, ``chunk``; for jax also ``dtype``, ``device``, ``unroll``)."""
-    from reference.backprop import init_params
     from reference.heart import training_data
-    from reference.training import train_numpy, train_seed
+    from reference.training import train_fresh, train_numpy, train_seed
 
     engines = {"seed": train_seed, "numpy": train_numpy, "jax": train_jax}
     if engine not in engines:
         raise ValueError(f"engine: expected one of {ENGINES}, got {engine!r}")
     if x is None and y is None:
         x, y = training_data(100)
-    rng = np.random.default_rng(seed)
-    params = init_params(list(sizes), rng)
-    return engines[engine](params, x, y, iterations, aggression, noise, rng=rng,
-                           callback=callback, **options)
+    return train_fresh(engines[engine], sizes, iterations, aggression, noise, seed, x, y,
+                       callback, **options)

@@ -54,3 +54,15 @@ def attention_backward(dout, q, k, v):
     dq = k @ dscores
     dk = q @ dscores.T
     return dq, dk, dv
+
+
+def attention_jvp(primals, tangents):
+    """``(out, dout)`` for tangents ``(dq, dk, dv)``, through ``S``, ``P`` and ``v P``."""
+    q, k, v = _attention_args(*primals)
+    dq, dk, dv = (gradient(t, p.shape, q.dtype, f"tangent of {n}")
+                  for t, p, n in zip(tangents, (q, k, v), ("q", "k", "v"), strict=True))
+    P = _weights(np, q, k)
+    dscores = (dk.T @ q + k.T @ dq) / math.sqrt(q.shape[0])   # S = kᵀ q / √d
+    dP = P * (dscores - np.sum(P * dscores, axis=0, keepdims=True))  # P = softmax(S)
+    dout = dv @ P + v @ dP                                    # out = v P
+    return v @ P, dout

@@ -1,9 +1,10 @@
 """The catalogue of layers: each one's forward/backward pair, example arguments and stack role.
 
 A ``Layer`` names its pair (``forward(*args, **keywords)``, ``backward(dout, *args, **keywords)``
-returning one gradient per name in ``grads``), draws example arguments for a check from a
-``Draw``, and says how it sits in a stack (``Role``): what it takes, the parameters it owns,
-its output shape. ``LAYERS`` maps names to layers, in the order of ``LAYER_NAMES``.
+returning one gradient per name in ``grads``) and its forward-mode rule ``jvp``, draws example
+arguments for a check from a ``Draw``, and says how it sits in a stack (``Role``): what it
+takes, the parameters it owns, its output shape. ``LAYERS`` maps names to layers, in the
+order of ``LAYER_NAMES``.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ class Layer:
     role: Role
     kind: str = "layer"  # or "loss"
     target: Callable | None = None  # for a loss in a stack: target(prediction_shape, draw)
+    # The hand-derived forward-mode rule: jvp((args…), (tangents…), **keywords) -> (out, dout),
+    # a tangent per forward argument (None for a mask, ids, labels).
+    jvp: Callable | None = None
 
     @property
     def args(self) -> tuple[str, ...]:

@@ -99,6 +99,18 @@ def conv2d_backward(dout, x, w, b, *, stride: int = 1, padding: int = 0):
     return dx, dw, db
 
 
+def conv2d_jvp(primals, tangents, *, stride: int = 1, padding: int = 0):
+    """``(out, dout)``: the convolution is bilinear in ``(x, w)`` and affine in ``b``, so
+    dout = conv(dx, w) + conv(x, dw) + db."""
+    x, w, b, stride, padding, _ = _conv_args(*primals, stride, padding)
+    dx, dw, db = (gradient(t, p.shape, x.dtype, f"tangent of {n}")
+                  for t, p, n in zip(tangents, (x, w, b), ("x", "w", "b"), strict=True))
+    out = conv2d_forward(x, w, b, stride=stride, padding=padding)
+    through_x = conv2d_forward(dx, w, np.zeros_like(b), stride=stride, padding=padding)
+    through_w = conv2d_forward(x, dw, db, stride=stride, padding=padding)
+    return out, through_x + through_w
+
+
 def _pool_args(x, size, stride):
     x = real(x, "x", 4, "(N, C, H, W)")
     size = positive_int(size, "size")
@@ -129,3 +141,16 @@ def maxpool_backward(dout, x, *, size: int = 2, stride: int | None = None):
             # += on a strided view: overlapping windows (stride < size) add up, as they must
             _window(dx, u, v, stride, out_hw)[...] += dout * (winner == u * size + v)
     return (dx,)
+
+
+def maxpool_jvp(primals, tangents, *, size: int = 2, stride: int | None = None):
+    """``(out, dout)``: each window's output moves with the tangent of its maximum (the first,
+    in row-major order, if several tie — the input the backward routes to)."""
+    x, size, stride, _ = _pool_args(primals[0], size, stride)
+    dx = gradient(tangents[0], x.shape, x.dtype, "tangent of x")
+    windows = sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
+    winner = np.argmax(windows.reshape(*windows.shape[:4], size * size), axis=-1)
+    moved = sliding_window_view(dx, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
+    dout = np.take_along_axis(moved.reshape(*moved.shape[:4], size * size),
+                              winner[..., None], axis=-1)[..., 0]
+    return maxpool_forward(x, size=size, stride=stride), dout

@@ -52,6 +52,16 @@ def dense_backward(dout, x, W, b):
     return dx, dW, db
 
 
+def dense_jvp(primals, tangents):
+    """``(z, dz)`` for tangents ``(dx, dW, db)``: dz = dW x + W dx + db."""
+    x, W, b = _dense_args(*primals)
+    dx, dW, db = (gradient(t, p.shape, x.dtype, f"tangent of {n}")
+                  for t, p, n in zip(tangents, (x, W, b), ("x", "W", "b"), strict=True))
+    z = W @ x + b
+    dz = dW @ x + W @ dx + db
+    return z, dz
+
+
 def _batch_first(x):
     x = real_any(x, "x", "(N, …)")
     if x.ndim < 2:
@@ -73,6 +83,14 @@ def flatten_backward(dout, x):
     dout = gradient(dout, (math.prod(x.shape[1:]), x.shape[0]), x.dtype)
     dx = dout.T.reshape(x.shape)
     return (dx,)
+
+
+def flatten_jvp(primals, tangents):
+    """``(out, dout)``: the tangent flattened like the input."""
+    (x,), (dx,) = primals, tangents
+    x = _batch_first(x)
+    dx = gradient(dx, x.shape, x.dtype, "tangent of x")
+    return flatten_forward(x), flatten_forward(dx)
 
 
 def _dropout_args(x, keep, p):
@@ -101,6 +119,16 @@ def dropout_backward(dout, x, keep, *, p: float = 0.5):
     return (dx,)
 
 
+def dropout_jvp(primals, tangents, *, p: float = 0.5):
+    """``(out, dout)``: dout = dx · keep / (1 - p); the mask's tangent is ``None``."""
+    (x, keep), (dx, _) = primals, tangents
+    x, keep = _dropout_args(x, keep, p)
+    dx = gradient(dx, x.shape, x.dtype, "tangent of x")
+    out = np.where(keep, x, 0.0).astype(x.dtype) / (1 - p)
+    dout = dx * keep / (1 - p)
+    return out, dout
+
+
 def _embedding_args(ids, E):
     E = real(E, "E", 2, "(dim, vocab)")
     ids = indices(ids, "ids", 1, E.shape[1], f"(N,) of token ids below the vocabulary {E.shape[1]}")
@@ -120,3 +148,13 @@ def embedding_backward(dout, ids, E):
     onehot = (np.arange(E.shape[1])[:, None] == np.asarray(ids)[None, :]).astype(E.dtype)
     dE = dout @ onehot.T
     return (dE,)
+
+
+def embedding_jvp(primals, tangents):
+    """``(out, dout)``: the columns of dE picked by ``ids`` (the ids' tangent is ``None``)."""
+    (ids, E), (_, dE) = primals, tangents
+    ids, E = _embedding_args(ids, E)
+    dE = gradient(dE, E.shape, E.dtype, "tangent of E")
+    out = E[:, np.asarray(ids)]
+    dout = dE[:, np.asarray(ids)]
+    return out, dout

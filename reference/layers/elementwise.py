@@ -101,3 +101,48 @@ def softplus_backward(dout, x):
     dout = gradient(dout, x.shape, x.dtype)
     dx = dout * logistic(x)
     return (dx,)
+
+
+def _tangent(tangents, x):
+    (dx,) = tangents
+    return gradient(dx, x.shape, x.dtype, "tangent of x")
+
+
+def logistic_jvp(primals, tangents):
+    """``(y, dy)``: dy = σ'(x) · dx."""
+    x = _any(primals[0])
+    dx = _tangent(tangents, x)
+    dy = d_logistic(x) * dx
+    return logistic_forward(x), dy
+
+
+def tanh_jvp(primals, tangents):
+    """``(y, dy)``: dy = tanh'(x) · dx."""
+    x = _any(primals[0])
+    dx = _tangent(tangents, x)
+    dy = d_tanh(x) * dx
+    return tanh_forward(x), dy
+
+
+def relu_jvp(primals, tangents):
+    """``(y, dy)``: dy = [x > 0] · dx (slope 0 at x = 0, as the backward)."""
+    x = _any(primals[0])
+    dx = _tangent(tangents, x)
+    dy = dx * (x > 0)
+    return relu_forward(x), dy
+
+
+def leaky_relu_jvp(primals, tangents, *, slope: float = 0.01):
+    """``(y, dy)``: dy = (1 where x > 0, else slope) · dx."""
+    x = _any(primals[0])
+    dx = _tangent(tangents, x)
+    dy = np.where(x > 0, 1.0, _slope(slope)).astype(x.dtype) * dx
+    return leaky_relu_forward(x, slope=slope), dy
+
+
+def softplus_jvp(primals, tangents):
+    """``(y, dy)``: dy = σ(x) · dx."""
+    x = _any(primals[0])
+    dx = _tangent(tangents, x)
+    dy = logistic(x) * dx
+    return softplus_forward(x), dy

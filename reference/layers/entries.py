@@ -9,11 +9,12 @@ draw's scale), so that activations stay of order one whatever the widths.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from reference.layers import attention, conv, dense, elementwise, losses, normalization, recurrent
-from reference.layers.catalog import ANY, COLUMNS, IDS, IMAGES, Draw, Layer, Role, register
+from reference.layers.catalog import ANY, COLUMNS, IDS, IMAGES, LAYERS, Draw, Layer, Role, register
 
 
 def _weight(draw: Draw, *shape: int, fan_in: int) -> np.ndarray:
@@ -189,3 +190,11 @@ register(Layer(
                   {}),
     Role(COLUMNS), kind="loss",
     target=lambda shape, draw: draw.rng.uniform(size=shape).astype(draw.dtype)))
+
+
+# Each layer's forward-mode rule, derived by hand beside its backward in the same module.
+for _module in (attention, conv, dense, elementwise, losses, normalization, recurrent):
+    for _name in list(LAYERS):
+        _rule = getattr(_module, f"{_name}_jvp", None)
+        if _rule is not None:
+            LAYERS[_name] = replace(LAYERS[_name], jvp=_rule)

@@ -51,6 +51,15 @@ def softmax_backward(dout, z):
     return (dz,)
 
 
+def softmax_jvp(primals, tangents):
+    """``(s, ds)``: ds = s ⊙ (dz - Σ_c s ⊙ dz), column by column."""
+    z = _columns(primals[0])
+    dz = gradient(tangents[0], z.shape, z.dtype, "tangent of z")
+    s = _softmax(np, z)
+    ds = s * (dz - np.sum(s * dz, axis=0, keepdims=True))
+    return s, ds
+
+
 def _scalar(dout, dtype) -> np.ndarray:
     """The loss's upstream gradient, a scalar in the computation's dtype."""
     dout = np.asarray(dout)
@@ -132,3 +141,33 @@ def binary_cross_entropy_backward(dout, z, y):
     dz = dout * (logistic(z) - y) / z.shape[1]
     dy = -dout * z / z.shape[1]
     return dz, dy
+
+
+def squared_error_jvp(primals, tangents):
+    """``(loss, dloss)``: dloss = Σ 2 (a - y)(da - dy) / N."""
+    a, y = _pair(*primals, "predictions")
+    da, dy = (gradient(t, a.shape, a.dtype, f"tangent of {n}")
+              for t, n in zip(tangents, ("a", "y"), strict=True))
+    residual = a - y
+    dloss = np.sum(2 * residual * (da - dy)) / a.shape[1]
+    return squared_error_forward(a, y), dloss
+
+
+def softmax_cross_entropy_jvp(primals, tangents):
+    """``(loss, dloss)``: dloss = Σ_k [Σ_c p_ck dz_ck - dz_(labels_k, k)] / N; labels have no
+    tangent."""
+    z, labels = _labelled(*primals)
+    dz = gradient(tangents[0], z.shape, z.dtype, "tangent of z")
+    p = _softmax(np, z)
+    onehot = np.arange(z.shape[0])[:, None] == np.asarray(labels)[None, :]
+    dloss = np.sum((p - onehot) * dz) / z.shape[1]
+    return softmax_cross_entropy_forward(z, labels), dloss
+
+
+def binary_cross_entropy_jvp(primals, tangents):
+    """``(loss, dloss)``: dloss = Σ [(σ(z) - y) dz - z dy] / N."""
+    z, y = _binary(*primals)
+    dz, dy = (gradient(t, z.shape, z.dtype, f"tangent of {n}")
+              for t, n in zip(tangents, ("z", "y"), strict=True))
+    dloss = np.sum((logistic(z) - y) * dz - z * dy) / z.shape[1]
+    return binary_cross_entropy_forward(z, y), dloss

@@ -54,6 +54,30 @@ def normalize_backward(dxhat, x, axis: int, eps: float) -> np.ndarray:
     return dx
 
 
+def normalize_jvp(dx, x, axis: int, eps: float) -> np.ndarray:
+    """dx̂ from dx for ``x̂ = normalize(x, axis, eps)``, one node of the graph per line."""
+    mu = np.mean(x, axis=axis, keepdims=True)
+    xc = x - mu
+    var = np.mean(xc * xc, axis=axis, keepdims=True)
+    inv_std = 1 / np.sqrt(var + eps)
+    dmu = np.mean(dx, axis=axis, keepdims=True)                 # μ = mean(x)
+    dxc = dx - dmu                                              # xc = x - μ
+    dvar = np.mean(2 * xc * dxc, axis=axis, keepdims=True)      # σ² = mean(xc²)
+    dinv_std = -0.5 * inv_std**3 * dvar                         # inv_std = (σ² + ε)^(-1/2)
+    dxhat = dxc * inv_std + xc * dinv_std                       # x̂ = xc · inv_std
+    return dxhat
+
+
+def _norm_jvp(primals, tangents, axis: int, eps: float):
+    x, gamma, beta = _norm_args(*primals, eps)
+    dx, dgamma, dbeta = (gradient(t, p.shape, x.dtype, f"tangent of {n}") for t, p, n in zip(
+        tangents, (x, gamma, beta), ("x", "gamma", "beta"), strict=True))
+    xhat, _, _ = normalize(x, axis, eps)
+    dxhat = normalize_jvp(dx, x, axis, eps)
+    dout = dgamma * xhat + gamma * dxhat + dbeta                # out = γ x̂ + β
+    return gamma * xhat + beta, dout
+
+
 def layernorm_forward(x, gamma, beta, *, eps: float = 1e-5):
     """γ x̂ + β with each column (example) normalised over its D features; ``(D, N)``."""
     x, gamma, beta = _norm_args(x, gamma, beta, eps)
@@ -115,3 +139,16 @@ def batchnorm_backward(dout, x, gamma, beta, *, eps: float = 1e-5, momentum: flo
     dxhat = dout * gamma
     dx = normalize_backward(dxhat, x, EXAMPLES, eps)
     return dx, dgamma, dbeta
+
+
+def layernorm_jvp(primals, tangents, *, eps: float = 1e-5):
+    """``(out, dout)`` for tangents ``(dx, dgamma, dbeta)``, each example over its features."""
+    return _norm_jvp(primals, tangents, FEATURES, eps)
+
+
+def batchnorm_jvp(primals, tangents, *, eps: float = 1e-5, momentum: float = 0.9,
+                  running: dict | None = None):
+    """``(out, dout)`` for tangents ``(dx, dgamma, dbeta)``, each feature over the batch;
+    ``momentum`` and ``running`` are accepted and ignored, as by the backward."""
+    del momentum, running
+    return _norm_jvp(primals, tangents, EXAMPLES, eps)

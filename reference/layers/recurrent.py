@@ -55,6 +55,23 @@ def rnn_step_backward(dout, x, h_prev, Wx, Wh, b):
     return dx, dh_prev, dWx, dWh, db
 
 
+def rnn_step_jvp(primals, tangents):
+    """``(h_next, dh_next)`` for tangents ``(dx, dh_prev, dWx, dWh, db)``."""
+    x, h_prev, Wx, Wh, b = _step_args(*primals, 1)
+    dx, dh_prev, dWx, dWh, db = _step_tangents(tangents, (x, h_prev, Wx, Wh, b))
+    z = Wx @ x + Wh @ h_prev + b
+    dz = dWx @ x + Wx @ dx + dWh @ h_prev + Wh @ dh_prev + db
+    dh_next = d_tanh(z) * dz
+    return np.tanh(z), dh_next
+
+
+def _step_tangents(tangents, primals):
+    names = ("x", "h_prev", "c_prev", "Wx", "Wh", "b") if len(primals) == 6 else (
+        "x", "h_prev", "Wx", "Wh", "b")
+    return tuple(gradient(t, p.shape, primals[0].dtype, f"tangent of {n}")
+                 for t, p, n in zip(tangents, primals, names, strict=True))
+
+
 def _lstm_args(x, h_prev, c_prev, Wx, Wh, b):
     x, h_prev, Wx, Wh, b = _step_args(x, h_prev, Wx, Wh, b, 4)
     c_prev = real(c_prev, "c_prev", 2, "(H, N)")
@@ -106,3 +123,26 @@ def lstm_step_backward(dout, x, h_prev, c_prev, Wx, Wh, b):
     dWh = da @ h_prev.T
     db = np.sum(da, axis=1, keepdims=True)
     return dx, dh_prev, dc_prev, dWx, dWh, db
+
+
+def lstm_step_jvp(primals, tangents):
+    """``((h_next, c_next), (dh_next, dc_next))`` for tangents ``(dx, dh_prev, dc_prev, dWx,
+    dWh, db)``, the forward's graph walked in its own order."""
+    x, h_prev, c_prev, Wx, Wh, b = _lstm_args(*primals)
+    dx, dh_prev, dc_prev, dWx, dWh, db = _step_tangents(tangents, (x, h_prev, c_prev, Wx, Wh, b))
+    a_i, a_f, a_o, a_g = lstm_gates(x, h_prev, Wx, Wh, b)
+    da_i, da_f, da_o, da_g = _gate_tangents(x, h_prev, Wx, Wh, dx, dh_prev, dWx, dWh, db)
+    i, f, o, g = logistic(a_i), logistic(a_f), logistic(a_o), np.tanh(a_g)
+    di, df, do = d_logistic(a_i) * da_i, d_logistic(a_f) * da_f, d_logistic(a_o) * da_o
+    dg = d_tanh(a_g) * da_g
+    c_next = f * c_prev + i * g
+    dc_next = df * c_prev + f * dc_prev + di * g + i * dg     # c_next = f ⊙ c_prev + i ⊙ g
+    dh_next = do * np.tanh(c_next) + o * d_tanh(c_next) * dc_next  # h_next = o ⊙ tanh(c_next)
+    return (o * np.tanh(c_next), c_next), (dh_next, dc_next)
+
+
+def _gate_tangents(x, h_prev, Wx, Wh, dx, dh_prev, dWx, dWh, db):
+    """The tangents of the four pre-activation blocks: da = dWx x + Wx dx + dWh h + Wh dh + db."""
+    da = dWx @ x + Wx @ dx + dWh @ h_prev + Wh @ dh_prev + db
+    hidden = h_prev.shape[0]
+    return tuple(da[k * hidden:(k + 1) * hidden] for k in range(4))

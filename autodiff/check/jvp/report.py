@@ -1,0 +1,43 @@
+"""The result of ``check_jvp``: ``vjp.report``'s table and JSON, one row per output's primal
+value and one per its tangent (``ArgumentReport``s named ``out`` and ``tangent of out``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from autodiff.check.jvp.picture import plot_elements
+from autodiff.check.vjp.report import VJPResult
+from autodiff.core.render import short, worst_of
+
+
+@dataclass
+class JVPResult(VJPResult):
+    """``passed``, ``arguments`` (the rows: ``result["tangent of out"]``), ``dtype``, the
+    forward's and the rule's names (``backward_name`` holds the rule's), how the tangents were
+    drawn (``dout``) and ``warnings``; ``elements`` keeps each compared row's per-element
+    error over tolerance for ``plot``."""
+
+    elements: list = field(default_factory=list, repr=False)
+
+    def plot(self, path) -> list[tuple | None]:
+        """A PNG at ``path`` of every row's error over its tolerance (``picture``); returns
+        the worst element marked per row."""
+        title = f"jvp rule {self.backward_name}: {'PASS' if self.passed else 'FAIL'}"
+        return plot_elements(self.elements, path, title)
+
+    def __repr__(self) -> str:
+        worst, excess = worst_of((a.name, a.excess) for a in self.arguments)
+        return short("JVPResult", "PASS" if self.passed else "FAIL", worst, excess)
+
+    def summary(self) -> str:
+        verdict = ("PASS: every output and tangent agrees with its oracle" if self.passed
+                   else f"FAIL: the rule is wrong in {', '.join(self.failing)}")
+        return (f"jvp rule {self.backward_name} of forward {self.forward_name}, {self.dtype}, "
+                f"tangents {self.dout}\n{verdict}")
+
+    def to_dict(self) -> dict:
+        result = super().to_dict()
+        result["rule"] = result.pop("backward")
+        result["tangents"] = result.pop("dout")
+        result["outputs"] = result.pop("arguments")
+        return result
