@@ -12,7 +12,10 @@ networks, ``mistakes`` holds the planted backprop mistakes that prove the checke
 (from ``core.slips``, and the layers' own beside them).
 
 ``vjp/``: any hand-written backward pass (``check_vjp``, ``from_cache_style``; bounds from a
-finite-difference scan, ``vjp/kinks`` over ``vjp/sampling``).
+finite-difference scan, ``vjp/kinks`` over ``vjp/sampling``). ``jvp/``: hand-written
+forward-mode rules (``check_jvp``, and ``check_pair``, a rule against a backward). ``custom``
+(with ``custom_torch``): a ``jax.custom_jvp``/``custom_vjp`` function's or a PyTorch
+``autograd.Function``'s own rule, through ``check_jvp``/``check_vjp``.
 
 ``layers/``: the layer library of ``reference.layers``, one layer or a stack at a time (bounds
 from ``core.running_error``)."""

@@ -11,6 +11,7 @@ per-block result.
 
 Beside it: the JAX twins of the network (``network``) and of the layer library (``layers``),
 the grader's oracle (``worksheet_oracle``: ``jax.grad`` of the worksheet's cost, padded to a
-few jitted shapes, and its rounding bound) and the command lines' argument readers
-(``arguments``). Nothing here imports a job (``autodiff.check``, ``autodiff.training``,
-``autodiff.grading``)."""
+few jitted shapes, and its rounding bound) and what the command lines share: argument
+readers (``arguments``), progress bars (``progress``), the memory a run needs, asked before it
+allocates (``memory``), and JAX's persistent compilation cache (``compile_cache``). Nothing
+here imports a job (``autodiff.check``, ``autodiff.training``, ``autodiff.grading``)."""
