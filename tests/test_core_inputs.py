@@ -5,7 +5,8 @@ the same dtypes and refuse the same others, with the same message."""
 import numpy as np
 import pytest
 
-from autodiff import check_vjp
+import reference
+from autodiff import check_gradients, check_vjp
 from autodiff.check.layers.check import check_library_layer
 from autodiff.core.inputs import fresh, random_dout, resolve_dtype
 
@@ -42,3 +43,22 @@ def test_random_dout_skips_outputs_without_a_gradient_and_copies_are_deep():
     copied = fresh(given)
     copied["running_mean"] += 1
     assert not given["running_mean"].any()
+
+
+
+def _heart():
+    x, y = reference.training_data()
+    return reference.init_params([1, 6, 7, 2], rng=0), x, y
+
+
+@pytest.mark.parametrize("dtype", ["f4", "float16", np.int32, object()])
+def test_the_network_check_refuses_what_the_others_refuse(dtype):
+    with pytest.raises(ValueError, match="dtype: expected 'float64' or 'float32', got "):
+        check_gradients(*_heart(), dtype=dtype)
+
+
+def test_the_network_check_follows_w1s_dtype_like_the_others():
+    params, x, y = _heart()
+    params32 = [(W.astype(np.float32), b.astype(np.float32)) for W, b in params]
+    assert check_gradients(params32, x, y, oracle=False).dtype == "float32"
+    assert check_gradients(params, x, y, oracle=False).dtype == "float64"

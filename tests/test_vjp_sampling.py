@@ -9,7 +9,7 @@ import pytest
 from layers import array_api as A
 
 from autodiff import check_vjp
-from autodiff.check.vjp.kinks import SCAN_BUDGET, near_kinks
+from autodiff.check.vjp.sampling import SCAN_BUDGET, near_kinks
 
 rng = np.random.default_rng(23)
 

@@ -19,6 +19,7 @@ import numpy as np
 import reference
 from autodiff.check import probes as third
 from autodiff.core import slips
+from autodiff.core.inputs import resolve_dtype
 from autodiff.core.report import BlockReport, CheckResult, block_names
 from autodiff.core.tolerance import error_bounds, saturated_layers
 from reference.activations import get_activation
@@ -27,22 +28,6 @@ from reference.backprop import layer_widths
 __all__ = ["BlockReport", "CheckResult", "Manual", "check_gradients", "first_wrong_layer"]
 
 Manual = Callable[[list, np.ndarray, np.ndarray], list]
-
-_DTYPES = {"float64": np.float64, "float32": np.float32}
-
-
-def resolve_dtype(dtype, params) -> np.dtype:
-    """``dtype`` as a NumPy float32/float64 dtype; ``None`` means the dtype of ``W1``."""
-    if dtype is None:
-        dtype = np.asarray(params[0][0]).dtype
-        return np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
-    try:
-        resolved = np.dtype(_DTYPES.get(dtype, dtype))
-    except TypeError:
-        resolved = None
-    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype: expected 'float64' or 'float32', got {dtype!r}")
-    return resolved
 
 
 def default_manual(activation: str) -> Manual:
@@ -133,7 +118,7 @@ def check_gradients(
     get_activation(activation)
     params = reference.check_params(params)
     x, y = reference.check_batch(params, x, y)
-    dtype = resolve_dtype(dtype, params)
+    dtype = resolve_dtype(dtype, params[0][0])
     params = [(W.astype(dtype), b.astype(dtype)) for W, b in params]
     x, y = x.astype(dtype), y.astype(dtype)
     manual = manual or default_manual(activation)

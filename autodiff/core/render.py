@@ -4,7 +4,8 @@ a one-line ``repr``.
 Each result type (``core.report.CheckResult`` for the network, ``check.vjp.report.VJPResult``
 for any backward pass, ``check.layers.report.LayerResult``/``StackResult`` for the layer
 library) has ``passed``, ``table()`` (the full report, for a person) and ``to_dict()`` (the
-same, JSON-ready); its rows are built here, and its ``repr`` is ``short`` — one line that a
+same, JSON-ready, written by ``document`` from the fields it declares); its rows are built
+here, and its ``repr`` is ``short`` — one line that a
 bare ``assert result`` or a debugger shows whole: the verdict, the worst row and how far it is
 from its tolerance.
 """
@@ -12,11 +13,51 @@ from its tolerance.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 
 def finite_or_none(value):
     """``value`` as a float, or ``None`` where it is missing or not finite (JSON has no inf)."""
     return None if value is None or not math.isfinite(value) else float(value)
+
+
+def json_safe(value):
+    """``value`` as JSON: a result by its own ``to_dict()``, a named tuple (a diagnosis) as an
+    object of its fields, floats through ``finite_or_none``, arrays, tuples and lists as lists,
+    dicts value by value; strings, ``None`` and integers as they are."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return finite_or_none(value)
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist())
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return {name: json_safe(item) for name, item in zip(value._fields, value, strict=True)}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    return value
+
+
+Field = str | tuple[str, str] | tuple[str, Callable]
+
+
+def document(result, fields: Sequence[Field]) -> dict:
+    """The JSON document of ``result``: for each field in order, ``"name"`` is that attribute
+    under its own name, ``(key, "name")`` the attribute under another key and ``(key, f)`` the
+    value ``f(result)``; every value goes through ``json_safe``."""
+    out = {}
+    for field in fields:
+        key, source = (field, field) if isinstance(field, str) else field
+        out[key] = json_safe(source(result) if callable(source) else getattr(result, source))
+    return out
 
 
 def number(value) -> str:
@@ -68,8 +109,8 @@ class Rendered:
     first lines), ``columns`` and ``rows()`` (one row per compared block or argument, cells as
     text), ``details()`` (the lines under the table), ``headline()`` (its verdict in a word or
     two) and ``worst()`` (``(name, error over tolerance)`` of its worst row) — and this class
-    prints it: ``table()`` for a person, ``repr`` in one line. ``to_dict()`` is each result's
-    own (its fields are its JSON document). Dataclasses using it set ``repr=False``."""
+    prints it: ``table()`` for a person, ``repr`` in one line. ``to_dict()`` is ``document`` of
+    the fields each result declares. Dataclasses using it set ``repr=False``."""
 
     columns: tuple = ()
 

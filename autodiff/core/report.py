@@ -22,7 +22,7 @@ import numpy as np
 from autodiff.core.compare import compare
 from autodiff.core.render import (
     Rendered,
-    finite_or_none,
+    document,
     index,
     number,
     ratio,
@@ -58,14 +58,9 @@ class ProbeSummary:
         return self.detects / self.gradient_norm if self.gradient_norm > 0 else None
 
     def to_dict(self) -> dict:
-        return {
-            "directions": self.directions,
-            "detects_error_norm": finite_or_none(self.detects),
-            "detects_relative": finite_or_none(self.relative),
-            "miss_probability": self.miss,
-            "manual_excess": finite_or_none(self.manual_excess),
-            "jax_excess": finite_or_none(self.jax_excess),
-        }
+        return document(self, (
+            "directions", ("detects_error_norm", "detects"), ("detects_relative", "relative"),
+            ("miss_probability", "miss"), "manual_excess", "jax_excess"))
 
 
 @dataclass
@@ -165,21 +160,11 @@ class BlockReport:
         return "all" if self.oracle_value is not None else "-"
 
     def to_dict(self) -> dict:
-        return {
-            "block": self.name,
-            "status": self.status,
-            "max_abs_error": finite_or_none(self.max_abs_error),
-            "max_rel_error": finite_or_none(self.max_rel_error),
-            "worst_index": None if self.worst_index is None else list(self.worst_index),
-            "manual": finite_or_none(self.manual_value),
-            "jax": finite_or_none(self.jax_value),
-            "third_opinion": finite_or_none(self.oracle_value),
-            "tolerance": finite_or_none(self.tolerance),
-            "max_third_opinion_error": finite_or_none(self.max_oracle_error),
-            "third_opinion_probe": None if self.probe is None else self.probe.to_dict(),
-            "note": self.note,
-            "diagnosis": [{"key": key, "text": text} for key, text in self.diagnosis],
-        }
+        return document(self, (
+            ("block", "name"), "status", "max_abs_error", "max_rel_error", "worst_index",
+            ("manual", "manual_value"), ("jax", "jax_value"), ("third_opinion", "oracle_value"),
+            "tolerance", ("max_third_opinion_error", "max_oracle_error"),
+            ("third_opinion_probe", "probe"), "note", "diagnosis"))
 
 
 VERDICTS = ("pass", "fail", "inconclusive")
@@ -284,17 +269,6 @@ class CheckResult(Rendered):
                 *(["", "diagnosis:", *diagnoses] if diagnoses else [])]
 
     def to_dict(self) -> dict:
-        return {
-            "passed": self.passed,
-            "verdict": self.verdict,
-            "inconclusive": self.inconclusive,
-            "sizes": list(self.sizes),
-            "batch": self.batch,
-            "activation": self.activation,
-            "dtype": self.dtype,
-            "manual": self.manual_name,
-            "first_wrong_layer": self.first_wrong_layer,
-            "hints": list(self.hints),
-            "blocks": [block.to_dict() for block in self.blocks],
-            **self.extra,
-        }
+        return {**document(self, (
+            "passed", "verdict", "inconclusive", "sizes", "batch", "activation", "dtype",
+            ("manual", "manual_name"), "first_wrong_layer", "hints", "blocks")), **self.extra}

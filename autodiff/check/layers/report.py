@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from autodiff.core.render import Rendered, aligned, index, number, worst_of
+from autodiff.core.render import Rendered, aligned, document, index, number, worst_of
 from autodiff.core.report import BlockReport
 
 KINK = "a kink"  # the note of a gradient that differs from jax.vjp only at a kink
@@ -84,10 +84,8 @@ class LayerResult(Rendered):
         return [f"  {', '.join(names)}: {text}" for text, names in by_text.items()]
 
     def to_dict(self) -> dict:
-        return {"layer": self.layer, "index": self.index, "passed": self.passed,
-                "dtype": self.dtype, "backward": self.backward_name,
-                "diagnosis": dict(self.diagnosis),
-                "gradients": [block.to_dict() for block in self.blocks]}
+        return document(self, ("layer", "index", "passed", "dtype", ("backward", "backward_name"),
+                               "diagnosis", ("gradients", "blocks")))
 
 
 @dataclass(repr=False)
@@ -166,10 +164,10 @@ class StackResult(Rendered):
         return parts
 
     def to_dict(self) -> dict:
-        wrong = self.first_wrong
-        return {"stack": self.description, "passed": self.passed, "dtype": self.dtype,
-                "loss": self.loss, "backward": self.backward_name,
-                "first_wrong_layer": None if wrong is None else wrong.index,
-                "first_wrong_layer_name": None if wrong is None else wrong.layer,
-                "blocks": [block.to_dict() for block in self.blocks],
-                "layers": [layer.to_dict() for layer in self.layers]}
+        return document(self, (
+            ("stack", "description"), "passed", "dtype", "loss", ("backward", "backward_name"),
+            "first_wrong_layer", ("first_wrong_layer_name", _wrong_name), "blocks", "layers"))
+
+
+def _wrong_name(stack: StackResult) -> str | None:
+    return None if stack.first_wrong is None else stack.first_wrong.layer

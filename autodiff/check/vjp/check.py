@@ -32,7 +32,7 @@ from autodiff.check.vjp.args import (
 )
 from autodiff.check.vjp.compare import compare
 from autodiff.check.vjp.diagnose import Context
-from autodiff.check.vjp.kinks import coverage, scan_argument
+from autodiff.check.vjp.kinks import scan_argument
 from autodiff.check.vjp.opinions import (
     Spread,
     choose,
@@ -43,6 +43,7 @@ from autodiff.check.vjp.opinions import (
 )
 from autodiff.check.vjp.probe import Probe
 from autodiff.check.vjp.report import VJPResult
+from autodiff.check.vjp.sampling import coverage
 from autodiff.check.vjp.ties import tie_check
 from autodiff.check.vjp.tolerance import cancellation, rounding_bound, rounding_count
 

@@ -23,8 +23,8 @@ both within ``SMOOTH_SLACK · |Δ(h)|`` plus rounding (for smooth ``φ`` they ar
 ``(5h²/32)·φ'''``). A kink at ``r·h`` from ``x_j`` with jump ``J`` (a max-pool near-tie: float32
 tanh saturates to values ``1e-5`` apart) moves one side's slope only, and ``c`` by ``1.5·r·J``
 (``r < 1/4``) or ``J(1 − r)/2``: at least a sixth of ``Δ(h) = J(1 − r)`` for any ``r`` from
-``1/10`` to ``1``, so it is never called smooth. (A slack of 1/4 on ``Δ`` alone took a kink
-beyond ``h/4``, where ``Δ(h/4) = 0``, for smooth.) Such an element has a well-defined
+``1/10`` to ``1``, so it is never called smooth. (A slack of 1/4 on ``Δ`` alone would take a
+kink beyond ``h/4``, where ``Δ(h/4) = 0``, for smooth.) Such an element has a well-defined
 derivative, but its estimate is not used, and ``ridders_steps`` keeps Ridders short of the
 kink. The same evaluations give, per element,
 
@@ -39,13 +39,7 @@ kink. The same evaluations give, per element,
   / max(|x_j|, rms(x))`` over the outputs that depend on ``x_j``, the forward values a backward
   reuses, per unit of the input's size. ``tolerance`` turns them into rounding bounds.
 
-Which elements are scanned (``scanned`` marks them, ``coverage`` says it in words): all of
-them up to ``max_elements``, a random sample of that many beyond; or, where an exact oracle
-answers for every element, ``budget`` of them drawn from the check's seed plus every element
-near a kink this module can foresee — within a step of 0 (ReLU, ``abs``) or of another
-element's value (a max-pool tie) — and any ``focus`` the caller adds: elements where the
-backward disagrees with that oracle (``opinions.widened``), which is where an unforeseen kink
-shows.
+Which elements are scanned (``scanned`` marks them) is chosen by ``sampling``.
 """
 
 from __future__ import annotations
@@ -55,17 +49,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autodiff.check.vjp.probe import Probe
+from autodiff.check.vjp.sampling import RESOLUTION, choose
 from autodiff.core.compare import chain_interval
 
-RESOLUTION = 1e-4
 SMOOTH_SLACK = 0.1
 JUMP_SHARE = 1e-3
-# Elements drawn per argument when an exact oracle answers for all of them: enough to catch an
-# oracle that is wrong throughout (a rebinding gone astray), while a wrong element of it shows
-# as a disagreement with the backward and is scanned then.
-SCAN_BUDGET = 4
-# Relative: the scan's own reach (a kink within h/10 of an element counts as one there).
-TIE_RESOLUTION = RESOLUTION / 10
 
 
 @dataclass
@@ -86,7 +74,7 @@ class Scan:
     values: np.ndarray
     step: np.ndarray
     jumps: dict = field(default_factory=dict)  # kink element (flat) -> output elements (flat)
-    # How many elements were chosen for what (empty: every element); see ``coverage``.
+    # How many elements were chosen for what (empty: every element); see ``sampling.coverage``.
     counts: dict = field(default_factory=dict)
     sampled: bool = False  # from a budget: the oracle was checked on these elements only
 
@@ -172,50 +160,6 @@ def _scan_element(probe: Probe, position: int, x: np.ndarray, j: int, scale: flo
                                 zip(moved_outputs, probe.base, strict=True)]) / size)
 
 
-def near_kinks(x: np.ndarray, scale: float) -> np.ndarray:
-    """Elements within a scan step of 0, or within ``TIE_RESOLUTION`` of another element's value
-    (a tie, or a near-tie the scan would call one) (flat mask). By chance alone the pairs
-    grow with the square of the input's size: ``_chosen`` caps them."""
-    flat = x.ravel()
-    size = np.maximum(np.abs(flat), scale)
-    near = np.abs(flat) <= RESOLUTION * size
-    order = np.argsort(flat, kind="stable")
-    close = np.diff(flat[order]) <= TIE_RESOLUTION * np.minimum(size[order][1:],
-                                                                size[order][:-1])
-    near[order[1:][close]] = True
-    near[order[:-1][close]] = True
-    return near
-
-
-def _chosen(x, scale, max_elements, rng, budget) -> tuple[np.ndarray, dict]:
-    """The flat mask of elements to scan and how many were chosen for what."""
-    n = x.size
-    chosen = np.zeros(n, bool)
-    if budget is None and n <= max_elements:
-        return np.ones(n, bool), {}
-    rng = rng or np.random.default_rng(0)
-    drawn = min(n, max_elements if budget is None else budget)
-    chosen[rng.choice(n, drawn, replace=False)] = True
-    if budget is None:
-        return chosen, {"drawn at random": drawn}
-    near = near_kinks(x, scale) & ~chosen
-    if near.sum() > max_elements:
-        keep = np.zeros(n, bool)
-        keep[rng.choice(np.flatnonzero(near), max_elements, replace=False)] = True
-        near = keep
-    return chosen | near, {"drawn at random": drawn, "near a kink": int(near.sum())}
-
-
-def coverage(scan: Scan) -> str:
-    """Which elements ``scan`` looked at, in words."""
-    n = scan.scanned.size
-    if not scan.counts or scan.scanned.all():
-        return f"finite differences at every element ({n})"
-    parts = ", ".join(f"{count} {why}" for why, count in scan.counts.items() if count)
-    return (f"finite differences at {int(np.count_nonzero(scan.scanned))} of {n} elements: "
-            f"{parts}")
-
-
 def scan_argument(probe: Probe, position: int, max_elements: int = 4096,
                   rng: np.random.Generator | None = None, budget: int | None = None,
                   focus: np.ndarray | None = None, previous: Scan | None = None) -> Scan:
@@ -229,7 +173,7 @@ def scan_argument(probe: Probe, position: int, max_elements: int = 4096,
     if previous is not None and focus is not None and budget == 0:
         scanned, counts = np.zeros(n, bool), {}
     else:
-        scanned, counts = _chosen(x, scale, max_elements, rng, budget)
+        scanned, counts = choose(x, scale, max_elements, rng, budget)
     done = np.zeros(n, bool) if previous is None else previous.scanned.ravel()
     if previous is not None and counts:
         counts = {why: previous.counts.get(why, 0) + count for why, count in counts.items()}

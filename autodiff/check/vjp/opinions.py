@@ -16,8 +16,9 @@ import numpy as np
 from autodiff.check.vjp import oracles as vjp_oracles
 from autodiff.check.vjp.args import Layout
 from autodiff.check.vjp.compare import Opinion
-from autodiff.check.vjp.kinks import SCAN_BUDGET, Scan, coverage, ridders_steps, scan_argument
+from autodiff.check.vjp.kinks import Scan, ridders_steps, scan_argument
 from autodiff.check.vjp.probe import Probe
+from autodiff.check.vjp.sampling import SCAN_BUDGET, coverage
 from autodiff.check.vjp.tolerance import rounding_bound
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from autodiff.core.diagnose import Diagnosis
 from autodiff.core.render import (
     Rendered,
-    finite_or_none,
+    document,
     index,
     number,
     ratio,
@@ -86,22 +86,11 @@ class ArgumentReport:
         return words
 
     def to_dict(self) -> dict:
-        return {
-            "argument": self.name, "position": self.position, "shape": list(self.shape),
-            "status": self.status, "passed": self.passed, "oracle": self.oracle,
-            "trust": self.trust, "fallbacks": list(self.fallbacks),
-            "oracle_error": finite_or_none(self.oracle_error),
-            "max_abs_error": finite_or_none(self.max_abs_error),
-            "max_rel_error": finite_or_none(self.max_rel_error),
-            "worst_index": None if self.worst_index is None else list(self.worst_index),
-            "got": finite_or_none(self.got), "expected": finite_or_none(self.expected),
-            "tolerance": finite_or_none(self.tolerance), "worst_at_kink": self.worst_at_kink,
-            "interval": None if self.interval is None else [float(v) for v in self.interval],
-            "kinks": self.kinks, "checked": self.checked,
-            "scale": finite_or_none(self.scale),
-            "diagnosis": [{"key": key, "text": text} for key, text in self.diagnosis],
-            "note": self.note,
-        }
+        return document(self, (
+            ("argument", "name"), "position", "shape", "status", "passed", "oracle", "trust",
+            "fallbacks", "oracle_error", "max_abs_error", "max_rel_error", "worst_index", "got",
+            "expected", "tolerance", "worst_at_kink", "interval", "kinks", "checked", "scale",
+            "diagnosis", "note"))
 
 
 @dataclass(repr=False)
@@ -163,8 +152,6 @@ class VJPResult(Rendered):
         return ["", *details, *(f"  warning: {w}" for w in self.warnings)]
 
     def to_dict(self) -> dict:
-        return {
-            "passed": self.passed, "dtype": self.dtype, "forward": self.forward_name,
-            "backward": self.backward_name, "dout": self.dout,
-            "arguments": [a.to_dict() for a in self.arguments], "warnings": list(self.warnings),
-        }
+        return document(self, (
+            "passed", "dtype", ("forward", "forward_name"), ("backward", "backward_name"), "dout",
+            "arguments", "warnings"))
