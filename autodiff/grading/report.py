@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autodiff.core.render import json_safe
 from autodiff.grading.cases import Case
 from autodiff.grading.escape import escaped
 from autodiff.grading.grader import FunctionResult, GradeReport
@@ -68,8 +69,9 @@ def function_json(result: FunctionResult) -> dict:
         "kind": None if failure is None else failure.kind,
         "reason": None if failure is None else escaped(failure.reason),
         "case": _case_json(result.case),
-        "worst": None if failure is None else failure.worst,
-        "first": None if failure is None or failure.first is None else failure.first.tolist(),
+        # A submission's NaN or infinity is null here: JSON has neither.
+        "worst": None if failure is None else json_safe(failure.worst),
+        "first": None if failure is None or failure.first is None else json_safe(failure.first),
         "diagnosis": [{"key": key, "text": escaped(text)} for key, text in result.diagnosis],
         "notes": result.notes,
         "reproduction": None if result.passed else reproduction(result),
