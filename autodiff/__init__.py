@@ -15,6 +15,8 @@ _LAZY = {
     "check_gradients": "autodiff.check.crosscheck",
     "check_vjp": "autodiff.check.vjp.check",
     "from_cache_style": "autodiff.check.vjp.check",
+    "check_hvp": "autodiff.check.hvp.check",
+    "HVPResult": "autodiff.check.hvp.report",
     "CheckResult": "autodiff.core.report",
     "BlockReport": "autodiff.core.report",
     "forward": "autodiff.core.network",
