@@ -1,7 +1,8 @@
 """The checkers side by side: ours against ``torch.autograd.gradcheck`` and JAX's ``check_grads``.
 
 Every figure is warm (one call first, so compiles and imports are out of it), repeated, and
-given as min and median with ours over the peer's median. Three measurements:
+given as min and median, and ours over the peer's (min over min: on a loaded machine the
+median of the longer call suffers more from being preempted). Three measurements:
 
 (a) ``check_vjp`` on a CS231n-style NumPy batch norm (N=6, D=4, float64) against
     ``gradcheck(fast_mode=True)`` on the same layer written in torch and
@@ -214,7 +215,9 @@ def big_network(repeats: int) -> tuple[dict, dict]:
 def _print(title: str, rows: dict, ours: str) -> None:
     print(title)
     for name, row in rows.items():
-        extra = "" if name == ours else f"   ours/this {rows[ours]['median'] / row['median']:.1f}×"
+        extra = "" if name == ours else (
+            f"   ours/this: min {rows[ours]['min'] / row['min']:.1f}×, "
+            f"median {rows[ours]['median'] / row['median']:.1f}×")
         print(f"  {name:22s} min {1e3 * row['min']:9.2f} ms   median "
               f"{1e3 * row['median']:9.2f} ms{extra}")
 

@@ -116,13 +116,17 @@ def check_gradients(
     oracle: bool = True,
     locate: bool = True,
     probes: int = third.PROBES,
+    third_opinion: str = "auto",
 ) -> CheckResult:
     """Compare ``manual(params, x, y)`` with ``jax.grad`` and the complex step, block by block.
 
     ``params``/``x``/``y`` follow the project's layout; they are cast to ``dtype``
     ("float64", "float32" or ``None`` for W1's dtype) before any gradient is taken. ``manual``
-    defaults to ``reference.gradients``. ``oracle=False`` skips the third opinion; blocks too
-    large to cover element by element get ``probes`` random directions. ``locate=False``
+    defaults to ``reference.gradients``. ``oracle=False`` skips the third opinion;
+    ``third_opinion="auto"`` spends it where it decides something (``probes.spent``: manual
+    and jax.grad near or past their tolerance) or costs next to nothing, "always" on every
+    block; blocks too large to cover element by element get ``probes`` random directions,
+    and the result's hints say which blocks went without. ``locate=False``
     skips the first-wrong-layer search. Never raises for a wrong gradient — that is
     reported; raises ValueError/TypeError for bad input.
     """
@@ -141,13 +145,16 @@ def check_gradients(
     jax_blocks = _jax_gradient(params, x, y, activation)
     bounds = error_bounds(params, x, y, activation, dtype)
     bound_blocks = _flat(bounds.grads)
-    opinions = [third.Opinion()] * len(bound_blocks)
+    opinions, skipped = [third.Opinion()] * len(bound_blocks), ""
     if oracle:
-        # The complex step runs in float64 whatever the dtype: its bounds are float64's.
-        bounds64 = bounds if dtype == np.float64 else error_bounds(params, x, y, activation,
-                                                                   np.float64)
-        opinions = third.third_opinion(params, x, y, activation, manual_blocks, jax_blocks,
-                                       bound_blocks, bounds64, probes)
+        only, skipped = third.spent(params, x, manual_blocks, jax_blocks, bound_blocks, probes,
+                                    third_opinion)
+        if any(only):
+            # The complex step runs in float64 whatever the dtype: its bounds are float64's.
+            bounds64 = bounds if dtype == np.float64 else error_bounds(params, x, y, activation,
+                                                                       np.float64)
+            opinions = third.third_opinion(params, x, y, activation, manual_blocks, jax_blocks,
+                                           bound_blocks, bounds64, probes, only=only)
     saturated = saturated_layers(bounds, activation)
 
     reports = []
@@ -178,6 +185,8 @@ def check_gradients(
         dtype=dtype.name,
         manual_name=getattr(manual, "__name__", repr(manual)),
     )
+    if skipped:
+        result.hints.append(skipped)
     if not result.passed and dtype == np.float64:
         result.hints.extend(_float32_hints(manual_grads, params, x, y, activation, manual_blocks,
                                            jax_blocks, result))

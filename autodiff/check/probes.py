@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autodiff.check import oracles
-from autodiff.core.report import ProbeSummary
+from autodiff.core.report import ProbeSummary, block_names
 from autodiff.core.tolerance import ErrorBounds, tangent_bounds
 
 PROBES = 16  # random directions per probed block
@@ -40,6 +40,13 @@ ACTIVATION_COST = 40
 CHUNK_BYTES = 32 * 2**20  # memory of one stacked pass: values, tangents and their bounds
 # An imaginary part below the smallest normal number loses digits: an absolute error per ȧ.
 UNDERFLOW = float(np.finfo(np.float64).tiny) / oracles.STEP
+# Where ``third_opinion="auto"`` spends the complex step (``spent``): on a block whose manual
+# and jax.grad disagree by more than NEAR of their tolerance (it then decides which is wrong,
+# or whether rounding explains it), and on any block it covers for at most CHEAP multiply-adds
+# (a few milliseconds: the worksheet's network, every block of the property suite).
+NEAR = 0.1
+CHEAP = 2e6
+POLICIES = ("auto", "always")
 
 
 @dataclass
@@ -145,13 +152,52 @@ def _probed(params, y, inputs, bounds64, layer, which, activation, opinions, bou
         gradient_norm=reference_norm, miss=MISS))
 
 
+def _cost(sizes, batch: int, layer: int, size: int, probes: int) -> float:
+    """Multiply-adds of one block's third opinion: element by element, or ``probes`` passes."""
+    per_pass = pass_cost(sizes, batch, layer)
+    return size * per_pass if covers_every_element(sizes, batch, layer, size) else probes * (
+        per_pass + 2 * size)
+
+
+def spent(params, x, manual_blocks, jax_blocks, bound_blocks, probes: int,
+          policy: str = "auto") -> tuple[list[bool], str]:
+    """Which blocks (flat ``[W1, b1, …]``) get the third opinion under ``policy`` (one of
+    ``POLICIES``), and a line saying so: "auto" runs it where it decides something or costs
+    next to nothing (see ``NEAR``, ``CHEAP``), "always" everywhere."""
+    if policy not in POLICIES:
+        raise ValueError(f"third_opinion: expected one of {POLICIES}, got {policy!r}")
+    names = block_names(len(params))
+    if policy == "always":
+        return [True] * len(names), ""
+    sizes = [np.shape(x)[0]] + [np.shape(W)[0] for W, _ in params]
+    batch = np.shape(x)[1]
+    chosen, closest = [], 0.0
+    for index, (manual, jax, bound) in enumerate(zip(manual_blocks, jax_blocks, bound_blocks,
+                                                     strict=True)):
+        layer, which = divmod(index, 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.inf if manual is None else float(np.nan_to_num(
+                np.max(np.abs(manual - jax) / (2 * bound), initial=0.0), nan=np.inf))
+        cheap = _cost(sizes, batch, layer, np.size(params[layer][which]), probes) <= CHEAP
+        chosen.append(ratio > NEAR or cheap)
+        if not chosen[-1]:
+            closest = max(closest, ratio)
+    skipped = [name for name, run in zip(names, chosen, strict=True) if not run]
+    if not skipped:
+        return chosen, ""
+    return chosen, (f"third opinion not run on {', '.join(skipped)}: manual and jax.grad agree "
+                    f"there within {closest:.1e} of their tolerance, where it could not change "
+                    f"the verdict (third_opinion='always' runs it)")
+
+
 def third_opinion(params, x, y, activation: str, manual_blocks, jax_blocks, bound_blocks,
                   bounds64: ErrorBounds, probes: int = PROBES, seed: int = 0,
-                  budget: float | None = None) -> list[Opinion]:
+                  budget: float | None = None, only: list[bool] | None = None) -> list[Opinion]:
     """One ``Opinion`` per block in block-name order. Blocks within ``budget`` (default
     ``FULL_BUDGET``) are covered element by element; the others get ``probes`` Gaussian
     directions, drawn from ``seed`` and the block's index. ``*_blocks`` are flat
-    ``[W1, b1, …]`` in the check's dtype (``bounds64``: float64's bounds)."""
+    ``[W1, b1, …]`` in the check's dtype (``bounds64``: float64's bounds). Blocks that ``only``
+    marks ``False`` get an empty ``Opinion``."""
     if probes < 1:
         raise ValueError(f"probes: expected a positive number of directions, got {probes!r}")
     params = [(np.asarray(W, np.float64), np.asarray(b, np.float64)) for W, b in params]
@@ -162,7 +208,9 @@ def third_opinion(params, x, y, activation: str, manual_blocks, jax_blocks, boun
     for index in range(2 * len(params)):
         layer, which = divmod(index, 2)
         size = params[layer][which].size
-        if covers_every_element(sizes, batch, layer, size, budget):
+        if only is not None and not only[index]:
+            opinions.append(Opinion())
+        elif covers_every_element(sizes, batch, layer, size, budget):
             opinions.append(_elementwise(params, y, inputs, bounds64, layer, which, activation))
         else:
             rng = np.random.default_rng([seed, index])

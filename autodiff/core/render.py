@@ -61,3 +61,36 @@ def worst_of(rows) -> tuple[str | None, float | None]:
     if not rows:
         return None, None
     return max(rows, key=lambda row: row[1])
+
+
+class Rendered:
+    """The one renderer of a check's result. A result says what it is — ``summary()`` (its
+    first lines), ``columns`` and ``rows()`` (one row per compared block or argument, cells as
+    text), ``details()`` (the lines under the table), ``headline()`` (its verdict in a word or
+    two) and ``worst()`` (``(name, error over tolerance)`` of its worst row) — and this class
+    prints it: ``table()`` for a person, ``repr`` in one line. ``to_dict()`` is each result's
+    own (its fields are its JSON document). Dataclasses using it set ``repr=False``."""
+
+    columns: tuple = ()
+
+    def summary(self) -> str:
+        raise NotImplementedError
+
+    def rows(self) -> list[tuple]:
+        raise NotImplementedError
+
+    def details(self) -> list[str]:
+        return []
+
+    def headline(self) -> str:
+        return "PASS" if self.passed else "FAIL"
+
+    def worst(self) -> tuple[str | None, float | None]:
+        return None, None
+
+    def table(self) -> str:
+        return "\n".join([self.summary(), "", *aligned([self.columns, *self.rows()]),
+                          *self.details()])
+
+    def __repr__(self) -> str:
+        return short(type(self).__name__, self.headline(), *self.worst())

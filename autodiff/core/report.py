@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autodiff.core.render import aligned, finite_or_none, index, number, ratio, short, worst_of
+from autodiff.core.render import (
+    Rendered,
+    finite_or_none,
+    index,
+    number,
+    ratio,
+    short,
+    worst_of,
+)
 
 STATUSES = ("pass", "fail", "below-noise-floor", "saturated")
 
@@ -184,8 +192,8 @@ LEGEND = (
     "random directions (below).")
 
 
-@dataclass
-class CheckResult:
+@dataclass(repr=False)
+class CheckResult(Rendered):
     """The outcome of ``check_gradients``: ``passed``, ``blocks`` in params order, and
     ``first_wrong_layer`` (1-based, or ``None`` when nothing failed). ``verdict`` is
     ``inconclusive`` when nothing failed but no block was tested above rounding; ``hints``
@@ -222,9 +230,13 @@ class CheckResult:
     def failing_blocks(self) -> list[str]:
         return [block.name for block in self.blocks if block.status == "fail"]
 
-    def __repr__(self) -> str:
-        worst, excess = worst_of((b.name, b.excess) for b in self.blocks)
-        return short("CheckResult", self.verdict.upper(), worst, excess)
+    columns = COLUMNS
+
+    def headline(self) -> str:
+        return self.verdict.upper()
+
+    def worst(self) -> tuple[str | None, float | None]:
+        return worst_of((b.name, b.excess) for b in self.blocks)
 
     def summary(self) -> str:
         network = "-".join(str(n) for n in self.sizes)
@@ -256,23 +268,18 @@ class CheckResult:
                          f"{block.probe.detects:.1e}{share}")
         return lines
 
-    def table(self) -> str:
-        rows = [COLUMNS]
-        for block in self.blocks:
-            rows.append((
-                block.name, number(block.max_abs_error), number(block.max_rel_error),
-                index(block.worst_index),
-                number(block.manual_value), number(block.jax_value),
-                number(block.oracle_value), number(block.tolerance), block.coverage,
-                block.status,
-            ))
-        lines = aligned(rows)
+    def rows(self) -> list[tuple]:
+        return [(block.name, number(block.max_abs_error), number(block.max_rel_error),
+                 index(block.worst_index), number(block.manual_value), number(block.jax_value),
+                 number(block.oracle_value), number(block.tolerance), block.coverage,
+                 block.status) for block in self.blocks]
+
+    def details(self) -> list[str]:
         notes = [f"  {block.name}: {block.note}" for block in self.blocks if block.note]
         diagnoses = [f"  {block.name}: {'; '.join(text for _, text in block.diagnosis)}"
                      for block in self.blocks if block.diagnosis]
-        return "\n".join([self.summary(), "", *lines, "", LEGEND, *self._probes(),
-                          *(["", "notes:", *notes] if notes else []),
-                          *(["", "diagnosis:", *diagnoses] if diagnoses else [])])
+        return ["", LEGEND, *self._probes(), *(["", "notes:", *notes] if notes else []),
+                *(["", "diagnosis:", *diagnoses] if diagnoses else [])]
 
     def to_dict(self) -> dict:
         return {

@@ -16,6 +16,7 @@ Everything is NumPy, in float64, along the backward pass written once (``block_g
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -171,3 +172,107 @@ def diagnose_block(params, x: np.ndarray, y: np.ndarray, block: str, got, expect
     with this module's candidates): named slips, or one that says no pattern was recognised."""
     return diagnose(expected, got, tolerance, batch=np.shape(x)[1],
                     candidates=candidates(params, x, y, block, activation))
+
+
+@dataclass(frozen=True)
+class Slip:
+    """One classic mistake of the network's hand backprop, planted in the backward pass written
+    once above: ``change(trace, activation, block)`` alters the values a block's gradient is
+    formed from, ``finish(gradient, block, trace, y)`` the finished block. ``first_wrong`` is
+    where the hand deltas first go wrong ("output" or "below-output"); ``key`` the diagnosis
+    (``autodiff.core.diagnose`` over ``candidates``) that names it on the blocks it makes
+    wrong."""
+
+    name: str
+    description: str
+    first_wrong: str
+    key: str
+    change: Callable | None = None
+    finish: Callable | None = None
+
+    def gradients(self, params, x: np.ndarray, y: np.ndarray,
+                  activation: str = "logistic") -> list[tuple[np.ndarray, np.ndarray]]:
+        """The hand gradient ``[(dW, db), …]`` with this slip in it, in the params' dtype."""
+        return hand_gradients(params, x, y, activation, self)
+
+
+def hand_gradients(params, x: np.ndarray, y: np.ndarray, activation: str = "logistic",
+                   slip: Slip | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(dW, db), …]`` by the backward pass above (``block_gradient``), with ``slip`` in it
+    if given, in the params' dtype: the planted mistakes' common ground."""
+    right = trace(params, x, activation)
+    y = np.asarray(y, dtype=np.float64)
+    grads = []
+    for layer, (W, _) in enumerate(params, start=1):
+        pair = []
+        for block in (f"W{layer}", f"b{layer}"):
+            wrong = right if slip is None or slip.change is None else slip.change(
+                right, activation, block)
+            value = block_gradient(wrong, y, block)
+            if slip is not None and slip.finish is not None:
+                value = slip.finish(value, block, right, y)
+            pair.append(value.astype(np.asarray(W).dtype))
+        grads.append(tuple(pair))
+    return grads
+
+
+def _every_slope(slope: Callable) -> Callable:
+    """A change with ``slope(trace, activation, j)`` in place of σ'(z_j) at every layer."""
+    def change(right: Trace, activation: str, block: str) -> Trace:
+        return replace(right, slope=[None, *(slope(right, activation, j)
+                                             for j in range(1, len(right.z)))])
+    return change
+
+
+def _own_slope_missing(right: Trace, activation: str, block: str) -> Trace:
+    """σ'(z_l) applied to δ_l before stepping down, instead of σ'(z_(l-1)) after: each δ_k
+    lacks its own σ'(z_k), and the chain above it is right."""
+    k = int(block[1:])
+    return replace(right, slope=[1.0 if j == k else s for j, s in enumerate(right.slope)])
+
+
+def _not_transposed(right: Trace, activation: str, block: str) -> Trace:
+    """``W`` reshaped to ``Wᵀ``'s shape carries δ down (``W`` itself when square)."""
+    return replace(right, backward=[None, *(W_T.T.reshape(W_T.shape)
+                                            for W_T in right.backward[1:])])
+
+
+def _bias_only(build: Callable) -> Callable:
+    """A finish rebuilding a bias's gradient as ``build(δ_k, n)``; weights stay right."""
+    def finish(value, block, right: Trace, y):
+        if block[0] == "W":
+            return value
+        return build(delta(right, y, int(block[1:])), right.a[0].shape[1])
+    return finish
+
+
+def _times(factor: Callable) -> Callable:
+    return lambda value, block, right, y: factor(right.a[0].shape[1]) * value
+
+
+NETWORK_SLIPS: dict[str, Slip] = {slip.name: slip for slip in [
+    Slip("dropped-sigma-prime", "σ' left out of every delta", "output", "sigma_prime_missing",
+         _every_slope(lambda right, activation, j: np.ones_like(right.z[j]))),
+    Slip("sigma-prime-wrong-layer",
+         "σ' of layer l applied to δ_l before stepping down, instead of σ'(z_(l-1)) after",
+         "output", "sigma_prime_missing", _own_slope_missing),
+    Slip("missing-transpose", "W used where Wᵀ belongs (reshaped to fit)", "below-output",
+         "weight_not_transposed", _not_transposed),
+    Slip("missing-1/N", "the cost's average over examples forgotten", "output", "missing_1/N",
+         finish=_times(float)),
+    Slip("factor-2", "the 2 of d(r²)/dr forgotten", "output", "half",
+         finish=_times(lambda n: 0.5)),
+    Slip("sign", "(y - a) where (a - y) belongs", "output", "sign",
+         finish=_times(lambda n: -1.0)),
+    Slip("bias-not-summed", "db = δ, one column per example, not summed", "output", "no_sum",
+         finish=_bias_only(lambda d, n: d / n)),
+    Slip("bias-averaged", "db = mean of δ over the batch, dividing by N twice", "output",
+         "double_1/N", finish=_bias_only(lambda d, n: d.sum(axis=1, keepdims=True) / n / n)),
+    Slip("wrong-derivative", "1 - σ² (tanh's formula) for σ'; 1 - tanh for tanh'", "output",
+         "wrong_derivative", _every_slope(
+             lambda right, activation, j: _WRONG_FORMULAS[activation][1](
+                 get_activation(activation)[0], right.z[j]))),
+    Slip("derivative-of-activation", "σ'(a) where σ'(z) belongs", "output",
+         "sigma_prime_at_a", _every_slope(
+             lambda right, activation, j: get_activation(activation)[1](right.a[j]))),
+]}

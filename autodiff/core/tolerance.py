@@ -106,8 +106,9 @@ def error_bounds(params, x, y, activation: str, dtype) -> ErrorBounds:
     activations, errors_a, fps, fpps = [a], [e_a], [], []
     for W, b in params:
         z = W @ a + b
-        magnitude_z = np.abs(W) @ np.abs(a) + np.abs(b)
-        e_z = (W.shape[1] + 1) * u * magnitude_z + np.abs(W) @ e_a + tiny
+        # The inputs are exact (e_a = 0): the widest product, |W1|·e_a, is skipped.
+        carried = np.abs(W) @ e_a if np.any(e_a) else 0.0
+        e_z = (W.shape[1] + 1) * u * (np.abs(W) @ np.abs(a) + np.abs(b)) + carried + tiny
         fp, fpp = f_prime(z), second_derivative(activation, z)
         a = f(z)
         e_a = np.abs(fp) * e_z + act * np.abs(a) + tiny
@@ -136,8 +137,10 @@ def error_bounds(params, x, y, activation: str, dtype) -> ErrorBounds:
     for layer in reversed(range(len(params))):
         A_prev, e_prev = np.abs(activations[layer]), errors_a[layer]
         D = np.abs(delta) + e_delta
-        e_dW = e_delta @ (A_prev + e_prev).T + D @ e_prev.T + n_examples * u * (
-            D @ (A_prev + e_prev).T) + tiny
+        # (e_δ + N·u·D)·(A + e)ᵀ + D·eᵀ: the bound of δ·aᵀ, its N roundings and a's error.
+        e_dW = (e_delta + n_examples * u * D) @ (A_prev + e_prev).T + tiny
+        if np.any(e_prev):
+            e_dW += D @ e_prev.T
         e_db = np.sum(e_delta, axis=1, keepdims=True) + n_examples * u * np.sum(
             D, axis=1, keepdims=True) + tiny
         grads.append((e_dW, e_db))

@@ -10,24 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from autodiff.core.render import aligned, index, number, short, worst_of
+from autodiff.core.render import Rendered, aligned, index, number, worst_of
 from autodiff.core.report import BlockReport
 
 KINK = "a kink"  # the note of a gradient that differs from jax.vjp only at a kink
 
 
-def format_rows(blocks: list[BlockReport], first_column: str = "gradient") -> list[str]:
-    """Aligned table lines, one per block: errors, the worst element's values, the status."""
-    header = (first_column, "max abs err", "max rel err", "worst", "hand", "jax", "tolerance",
-              "status")
-    rows = [header]
-    for block in blocks:
-        rows.append((
-            block.name, number(block.max_abs_error), number(block.max_rel_error),
-            index(block.worst_index),
-            number(block.manual_value), number(block.jax_value), number(block.tolerance),
-            block.status))
-    return aligned(rows)
+COLUMNS = ("max abs err", "max rel err", "worst", "hand", "jax", "tolerance", "status")
+
+
+def block_rows(blocks: list[BlockReport]) -> list[tuple]:
+    """One row per block (under ``COLUMNS`` after its name): errors, the worst element's
+    values, the status."""
+    return [(block.name, number(block.max_abs_error), number(block.max_rel_error),
+             index(block.worst_index), number(block.manual_value), number(block.jax_value),
+             number(block.tolerance), block.status) for block in blocks]
 
 
 def _notes(blocks: list[BlockReport]) -> list[str]:
@@ -35,8 +32,8 @@ def _notes(blocks: list[BlockReport]) -> list[str]:
     return ["", "notes:", *notes] if notes else []
 
 
-@dataclass
-class LayerResult:
+@dataclass(repr=False)
+class LayerResult(Rendered):
     """One layer's hand backward against ``jax.vjp``: ``passed``, ``blocks`` (one per gradient
     the backward returns), ``index`` (1-based place in a stack, ``None`` alone)."""
 
@@ -55,10 +52,19 @@ class LayerResult:
     def failing(self) -> list[str]:
         return [block.name for block in self.blocks if block.status == "fail"]
 
-    def __repr__(self) -> str:
-        worst, excess = worst_of((b.name, b.excess) for b in self.blocks)
-        return short("LayerResult", f"{self.layer}: {'PASS' if self.passed else 'FAIL'}", worst,
-                     excess)
+    columns = ("gradient", *COLUMNS)
+
+    def headline(self) -> str:
+        return f"{self.layer}: {'PASS' if self.passed else 'FAIL'}"
+
+    def worst(self) -> tuple[str | None, float | None]:
+        return worst_of((b.name, b.excess) for b in self.blocks)
+
+    def rows(self) -> list[tuple]:
+        return block_rows(self.blocks)
+
+    def details(self) -> list[str]:
+        return _notes(self.blocks)
 
     @property
     def label(self) -> str:
@@ -77,9 +83,6 @@ class LayerResult:
             by_text.setdefault(text, []).append(name)
         return [f"  {', '.join(names)}: {text}" for text, names in by_text.items()]
 
-    def table(self) -> str:
-        return "\n".join([self.summary(), "", *format_rows(self.blocks), *_notes(self.blocks)])
-
     def to_dict(self) -> dict:
         return {"layer": self.layer, "index": self.index, "passed": self.passed,
                 "dtype": self.dtype, "backward": self.backward_name,
@@ -87,8 +90,8 @@ class LayerResult:
                 "gradients": [block.to_dict() for block in self.blocks]}
 
 
-@dataclass
-class StackResult:
+@dataclass(repr=False)
+class StackResult(Rendered):
     """A stack's hand gradients against ``jax.grad`` (``blocks``), each layer's own check
     (``layers``, from the loss down) and the first wrong layer, walking down from the loss."""
 
@@ -99,12 +102,18 @@ class StackResult:
     loss: float
     backward_name: str = "hand"
 
-    def __repr__(self) -> str:
-        worst, excess = worst_of((b.name, b.excess) for b in self.blocks)
+    columns = ("block", *COLUMNS)
+
+    def headline(self) -> str:
         wrong = self.first_wrong
-        verdict = "PASS" if self.passed else "FAIL" + (
+        return "PASS" if self.passed else "FAIL" + (
             f", first wrong layer {wrong.label}" if wrong is not None else "")
-        return short("StackResult", verdict, worst, excess)
+
+    def worst(self) -> tuple[str | None, float | None]:
+        return worst_of((b.name, b.excess) for b in self.blocks)
+
+    def rows(self) -> list[tuple]:
+        return block_rows(self.blocks)
 
     @property
     def first_wrong(self) -> LayerResult | None:
@@ -149,12 +158,12 @@ class StackResult:
                          f"{worst:.2g}" if worst < 1e6 else ">1e6", status))
         return aligned(rows)
 
-    def table(self) -> str:
-        parts = [self.summary(), "", *format_rows(self.blocks, "block"), *_notes(self.blocks)]
+    def details(self) -> list[str]:
+        parts = _notes(self.blocks)
         if self.layers:
             parts += ["", "each layer's backward, fed the true upstream gradient (jax.vjp):",
                       *self.layer_table()]
-        return "\n".join(parts)
+        return parts
 
     def to_dict(self) -> dict:
         wrong = self.first_wrong

@@ -113,11 +113,12 @@ def _program(function, layout: Layout, dtype):
 
 def _run_jax(program, layout: Layout, douts: list, dtype) -> tuple[list, list]:
     import jax
-    import jax.numpy as jnp
 
     with jax.enable_x64(True):
-        inputs = [jnp.asarray(v, dtype) for v in layout.differentiable()]
-        cotangents = tuple(jnp.asarray(d, dtype) for d in douts if d is not None)
+        # NumPy arrays straight to the program: its dispatch moves them faster than
+        # one device_put each.
+        inputs = [np.asarray(v, dtype) for v in layout.differentiable()]
+        cotangents = tuple(np.asarray(d, dtype) for d in douts if d is not None)
         primal, grads = program(inputs, cotangents)
         return ([np.asarray(p, np.float64) for p in primal],
                 [np.asarray(g, np.float64) for g in grads])

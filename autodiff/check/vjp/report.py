@@ -12,7 +12,15 @@ import math
 from dataclasses import dataclass, field
 
 from autodiff.core.diagnose import Diagnosis
-from autodiff.core.render import aligned, finite_or_none, index, number, ratio, short, worst_of
+from autodiff.core.render import (
+    Rendered,
+    finite_or_none,
+    index,
+    number,
+    ratio,
+    short,
+    worst_of,
+)
 
 
 @dataclass
@@ -96,8 +104,8 @@ class ArgumentReport:
         }
 
 
-@dataclass
-class VJPResult:
+@dataclass(repr=False)
+class VJPResult(Rendered):
     """The outcome of ``check_vjp``: ``passed``, ``arguments`` (one report per differentiable
     argument, in order), the ``dtype`` checked, and ``warnings`` (degenerate inputs or dout)."""
 
@@ -123,9 +131,11 @@ class VJPResult:
         raise KeyError(f"no differentiable argument named {name!r}: "
                        f"{[a.name for a in self.arguments]}")
 
-    def __repr__(self) -> str:
-        worst, excess = worst_of((a.name, a.excess) for a in self.arguments)
-        return short("VJPResult", "PASS" if self.passed else "FAIL", worst, excess)
+    columns = ("arg", "shape", "oracle", "max abs err", "max rel err", "worst", "got",
+               "expected", "tolerance", "status")
+
+    def worst(self) -> tuple[str | None, float | None]:
+        return worst_of((a.name, a.excess) for a in self.arguments)
 
     def summary(self) -> str:
         verdict = ("PASS: every gradient agrees with its oracle" if self.passed
@@ -133,16 +143,13 @@ class VJPResult:
         return (f"backward {self.backward_name} of forward {self.forward_name}, {self.dtype}, "
                 f"dout {self.dout}\n{verdict}")
 
-    def table(self) -> str:
-        header = ("arg", "shape", "oracle", "max abs err", "max rel err", "worst", "got",
-                  "expected", "tolerance", "status")
-        rows = [header]
-        for a in self.arguments:
-            rows.append((
-                a.name, "x".join(map(str, a.shape)) or "scalar", a.oracle,
-                number(a.max_abs_error), number(a.max_rel_error), index(a.worst_index),
-                number(a.got), number(a.expected), number(a.tolerance), a.verdict()))
-        lines = aligned(rows)
+    def rows(self) -> list[tuple]:
+        return [(a.name, "x".join(map(str, a.shape)) or "scalar", a.oracle,
+                 number(a.max_abs_error), number(a.max_rel_error), index(a.worst_index),
+                 number(a.got), number(a.expected), number(a.tolerance), a.verdict())
+                for a in self.arguments]
+
+    def details(self) -> list[str]:
         details = [f"  {a.name}: {a.oracle}: {a.trust}" for a in self.arguments]
         fallbacks = dict.fromkeys(f for a in self.arguments for f in a.fallbacks)
         details += [f"  not used: {reason}" for reason in fallbacks]
@@ -153,8 +160,7 @@ class VJPResult:
             details += [f"  {a.name}: diagnosis: {text}" for _, text in a.diagnosis]
             if a.note:
                 details.append(f"  {a.name}: {a.note}")
-        warnings = [f"  warning: {w}" for w in self.warnings]
-        return "\n".join([self.summary(), "", *lines, "", *details, *warnings])
+        return ["", *details, *(f"  warning: {w}" for w in self.warnings)]
 
     def to_dict(self) -> dict:
         return {
