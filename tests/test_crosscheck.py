@@ -266,3 +266,20 @@ def test_a_real_mistake_gets_no_float32_hint(heart):
 
     result = check_gradients(params, x, y, manual=one_percent_off, locate=False)
     assert not result.passed and result.hints == []
+
+
+def test_a_nan_in_jax_grad_is_not_taken_for_agreement(heart, monkeypatch):
+    # NaN compared as "not above the tolerance" once: a jax.grad with a NaN passed.
+    params, x, y = heart
+    honest = crosscheck._jax_gradient
+
+    def with_nan(*args):
+        blocks = honest(*args)
+        blocks[0] = blocks[0].copy()
+        blocks[0][2, 0] = np.nan
+        return blocks
+
+    monkeypatch.setattr(crosscheck, "_jax_gradient", with_nan)
+    result = check_gradients(params, x, y, locate=False)
+    assert result.failing_blocks == ["W1"] and result.blocks[0].worst_index == (2, 0)
+    assert "JAX network is suspect" in result.blocks[0].note

@@ -58,3 +58,14 @@ def test_check_layer_passes_the_correct_batch_norm_at_the_smallest_sizes():
     check_layer(L.batchnorm_centred_forward, L.batchnorm_centred_backward,
                 {"x": ("N", "D"), "gamma": ("D",), "beta": ("D",)}, cache_style=True,
                 dims={"N": 2}, dtype="float32", scale=0.5, max_examples=8)
+
+
+def test_a_bound_widened_by_cancellation_is_said_and_float64_is_not():
+    loose = check_vjp(*PAIR, *close_pair(0, 2, 3))
+    said = [w for w in loose.warnings if w.startswith("x is spread narrowly")]
+    assert loose.passed and said and "check such inputs in float64" in said[0], loose.warnings
+    x, gamma, beta = close_pair(0, 2, 3)
+    tight = check_vjp(*PAIR, x, gamma, beta, dtype="float64")
+    assert tight.passed and not [w for w in tight.warnings if "spread narrowly" in w]
+    well = np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32)
+    assert check_vjp(*PAIR, well, gamma, beta).warnings == []

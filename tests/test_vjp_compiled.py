@@ -8,7 +8,7 @@ import weakref
 import jax
 import numpy as np
 
-from autodiff import check_vjp
+from autodiff import check_vjp, from_cache_style
 from autodiff.check.vjp import compiled
 
 rng = np.random.default_rng(11)
@@ -90,3 +90,20 @@ def test_a_forward_that_fails_under_jax_is_remembered_with_its_reason():
         reasons.append(result.arguments[0].fallbacks)
     assert reasons[0] == reasons[1] and reasons[0]
     assert compiled.size(looped) == 2  # as given, and rebound to jax.numpy
+
+
+def test_a_cache_style_pair_wrapped_anew_for_every_check_compiles_once(monkeypatch):
+    def affine_forward(x, w):
+        return x @ w, (x, w)
+
+    def affine_backward(dout, cache):
+        x, w = cache
+        return dout @ w.T, x.T @ dout
+
+    built = count_jits(monkeypatch)
+    x, w = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    assert check_vjp(*from_cache_style(affine_forward, affine_backward), x, w).passed
+    count = len(built)
+    again = check_vjp(*from_cache_style(affine_forward, affine_backward), x, w)
+    assert again.passed and again["x"].oracle.startswith("jax.vjp")
+    assert len(built) == count

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autodiff.check import oracles
+from autodiff.core.compare import compare
 from autodiff.core.report import ProbeSummary, block_names
 from autodiff.core.tolerance import ErrorBounds, tangent_bounds
 
@@ -137,9 +138,8 @@ def _probed(params, y, inputs, bounds64, layer, which, activation, opinions, bou
                 continue
             g = np.ravel(values)
             slack = spread + own + block.size * u * (np.abs(flat_V) @ np.abs(g))
-            # A non-finite opinion is as far off as can be (NaN would compare as agreeing).
-            ratio = np.abs(flat_V @ g - along) / slack
-            ratios[name].extend(np.where(np.isnan(ratio), np.inf, ratio))
+            # <g, V> against the directional derivative, each direction within its slack.
+            ratios[name].extend(compare(flat_V @ g, along, slack).ratio)
             slacks[name].extend(slack)
     # The probes' tolerances vary little from one direction to the next: quote the largest.
     largest = max(slacks["manual"] or slacks["jax"])

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from autodiff.core.compare import compare
 from autodiff.core.render import (
     Rendered,
     finite_or_none,
@@ -105,13 +106,14 @@ class BlockReport:
                        probe=probe, note=note)
         tol = 2 * bound  # manual and jax.grad each within `bound` of the exact gradient
         error = np.abs(manual - jax)
-        ratios = [error / tol]
+        ratios = [compare(manual, jax, tol).ratio]
         oracle_error = None
         jax_suspect = probe is not None and probe.jax_excess > 1
         if oracle is not None:
             tol_oracle = bound + oracle_bound
             oracle_error = np.abs(manual - oracle)
-            ratios += [oracle_error / tol_oracle, np.abs(jax - oracle) / tol_oracle]
+            ratios += [compare(manual, oracle, tol_oracle).ratio,
+                       compare(jax, oracle, tol_oracle).ratio]
             jax_suspect = bool(np.any(ratios[2] > 1))
         if probe is not None and probe.manual_excess > 1:
             note = (note + "; " if note else "") + (

@@ -2,9 +2,9 @@
 
 The shape must match exactly (``(n, 1)`` is not ``(n,)``), every element must be finite where
 the expected one is, and ``|got - expected| <= tolerance`` element by element (the tolerance
-is derived in ``core.worksheet_oracle.tolerance``). A failure keeps the element where the
-error is largest relative to its tolerance. Two different answers to the same input are
-``nondeterministic``, whichever of them is right.
+is derived in ``core.worksheet_oracle.tolerance``; the judgement is ``core.compare``'s). A
+failure keeps the element where the error is largest relative to its tolerance. Two different
+answers to the same input are ``nondeterministic``, whichever of them is right.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autodiff.core.compare import compare
 from autodiff.grading.confinement.sandbox import Outcome
 
 
@@ -38,16 +39,15 @@ def judge(outcome: Outcome, expected: np.ndarray, tolerance: np.ndarray) -> Fail
     if got.shape != expected.shape:
         return Failure("shape", f"returned shape {got.shape}, expected {expected.shape}{note}",
                        got)
-    error = np.abs(got - expected)
-    if (error <= tolerance).all():  # a NaN or an infinity anywhere fails this comparison
+    judged = compare(got, expected, tolerance)  # a NaN or an infinity anywhere fails
+    if judged.passed:
         return None
     bad = ~np.isfinite(got) & np.isfinite(expected)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         return Failure("non_finite", f"returned {got[index]} at index {list(index)}{note}", got,
                        _element(index, expected, got, tolerance))
-    index = np.unravel_index(int(np.argmax(error / tolerance)), error.shape)
-    index = tuple(int(i) for i in index)
+    index = judged.worst
     worst = _element(index, expected, got, tolerance)
     return Failure("value", f"wrong values (worst at index {list(index)}){note}", got, worst)
 

@@ -18,6 +18,7 @@ once is counted twice there, though each element alone looks valid.
 An element is on a kink when its one-sided partial derivatives differ by more than the
 tolerance at both the ``LARGE`` and the ``SMALL`` relative step, by about as much: a smooth
 derivative drifts in proportion to the step (1000 times less at ``SMALL``), a jump does not.
+The judgement, off the kinks and on their intervals, is ``autodiff.core.compare``'s.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Callable
 import numpy as np
 
 from autodiff.check.layers.report import KINK
+from autodiff.core.compare import compare, interval
 from autodiff.core.layers import cast, one_sided
 from autodiff.core.report import BlockReport
 
@@ -56,7 +58,7 @@ def _sides(forward: Callable, a, params: tuple, dout) -> tuple[np.ndarray, ...]:
     for step in (LARGE, SMALL):
         right, left = one_sided(forward, a, params, dout, step)
         gaps.append(np.abs(right - left))
-    low, high = np.minimum(left, right), np.maximum(left, right)
+    low, high = interval(right, left)
     return gaps[1] > gaps[0] / 2, gaps[1], low, high
 
 
@@ -93,14 +95,13 @@ def excuse_kinks(block: BlockReport, forward: Callable, a, params: tuple, dout, 
     hand, truth = np.asarray(hand, np.float64), np.asarray(truth, np.float64)
     dout = np.asarray(dout, np.float64)
     tol = np.broadcast_to(np.asarray(tol, np.float64), truth.shape)
-    with np.errstate(invalid="ignore"):
-        failing = ~(np.abs(hand - truth) <= tol)  # a nan fails
+    failing = compare(hand, truth, tol).failing  # a nan fails
     parts = [np.maximum(dout, 0), np.maximum(-dout, 0)]  # dout = dout⁺ - dout⁻
     plus, minus = (_sides(forward, a, params, part) for part in parts)
     on_kink = (plus[0] & (plus[1] > tol)) | (minus[0] & (minus[1] > tol))
     low, high = plus[2] - minus[3], plus[3] - minus[2]
-    if not np.any(failing) or np.any(failing & ~on_kink) or np.any(
-            failing & ((hand < low - tol) | (hand > high + tol))):
+    if not np.any(failing) or not compare(hand, truth, tol, kink=failing & on_kink, low=low,
+                                          high=high).passed:
         return block
     v = _direction(a, on_kink)
     (low_p, high_p), (low_m, high_m) = (_along(forward, a, params, part, v) for part in parts)

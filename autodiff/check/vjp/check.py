@@ -86,6 +86,7 @@ def from_cache_style(layer_forward, layer_backward):
 
     forward.__vjp_rebind__ = rebind
     backward.__vjp_reruns_forward__ = True
+    forward.__vjp_cache_key__ = layer_forward  # its compiled oracle is layer_forward's
     return forward, backward
 
 
@@ -136,6 +137,27 @@ def _bounds(scan, count: int, dtype, cancelled, condition: float, opinion):
     bound64 = rounding_bound(scan, count, np.float64, cancelled, condition)
     return bound64, rounding_bound(scan, count, dtype, cancelled, condition) + bound64 + (
         opinion.extra)
+
+
+LOOSE = 1e-3  # a tolerance above this share of the gradient's size is worth a word
+
+
+def _conditioning_warnings(names, cancelled, tolerances, opinions, dtype) -> list[str]:
+    """A warning for each argument whose tolerance the cancellation in ``x − mean`` widened
+    past ``LOOSE`` of its gradient's size: a mistake smaller than that passes here."""
+    warnings = []
+    for name, (own, kappa), tolerance, opinion in zip(names, cancelled, tolerances, opinions,
+                                                      strict=True):
+        checked = opinion.checked & (own > 0)
+        scale = float(np.max(np.abs(opinion.values[opinion.checked]), initial=0.0))
+        loose = float(np.max(tolerance[checked], initial=0.0))
+        if scale > 0 and loose > LOOSE * scale:
+            warnings.append(
+                f"{name} is spread narrowly for its size (|x| over its spread up to "
+                f"{kappa:.3g}, counting the slice's length): x − mean loses precision, and in "
+                f"{dtype.name} the gradient is held only to {loose / scale:.1e} of its size "
+                "here; check such inputs in float64, or spread them wider")
+    return warnings
 
 
 _DOUT_STREAM = 0x646F7574  # "dout": keeps the checker's draws apart from the user's seed
@@ -195,6 +217,7 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
                                                    opinions[slot])
 
     wrt_names = [layout.names[i] for i in layout.wrt]
+    warnings += _conditioning_warnings(wrt_names, cancelled, tolerances, opinions, layout.dtype)
     contexts = _contexts(layout, wrt_names, opinions, reference, probe.douts)
     spread = Spread(forward, layout, douts, reference) if layout.dtype == np.float32 else None
     reports = [_report(probe, wrt_names[slot], position, grads[slot], notes[slot], scans[slot],

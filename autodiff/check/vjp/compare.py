@@ -1,10 +1,10 @@
 """Compare one argument's gradient from the backward with its oracle, kinks included.
 
-Element ``j`` passes when ``|got_j − expected_j| ≤ tolerance_j`` or, on a kink, when ``got_j``
-lies in the scan's interval of valid derivatives widened by the tolerance and the interval's
-own error. Where two or more elements on kinks form a tie (``ties``), the sum of their
-gradients must also lie in the range found by moving them together. Failing arguments get a
-diagnosis.
+The judgement is ``autodiff.core.compare``'s, with the scan's kink intervals and ties: element
+``j`` passes when ``|got_j − expected_j| ≤ tolerance_j`` or, on a kink, when ``got_j`` lies in
+the scan's interval of valid derivatives widened by the tolerance and the interval's own error;
+tied elements' gradients must also sum to a value in the range found by moving them together.
+This module words the verdict for ``check_vjp``; failing arguments get a diagnosis.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import numpy as np
 from autodiff.check.vjp.diagnose import Context, diagnose_argument
 from autodiff.check.vjp.kinks import Scan
 from autodiff.check.vjp.report import ArgumentReport
+from autodiff.core.compare import compare as judge
+from autodiff.core.compare import tie_gap
 from autodiff.core.diagnose import Diagnosis
 
 
@@ -30,20 +32,6 @@ class Opinion:
     extra: np.ndarray
     trust: str
     fallbacks: list = field(default_factory=list)
-
-
-def _distance(got, opinion: Opinion, scan: Scan, tolerance) -> tuple[np.ndarray, np.ndarray]:
-    """``(distance, margin)`` per element: how far ``got`` is from what is valid, and how far it
-    may be. On kinks the distance is to the interval; unchecked elements get distance 0."""
-    distance = np.abs(got - opinion.values)
-    margin = tolerance.copy()
-    on_kink = scan.kink & scan.scanned
-    outside = np.maximum(np.maximum(scan.low - got, got - scan.high), 0.0)
-    distance = np.where(on_kink, outside, distance)
-    margin = np.where(on_kink, tolerance + scan.interval_error, margin)
-    distance = np.where(opinion.checked, distance, 0.0)
-    distance = np.where(np.isfinite(got), distance, np.inf)
-    return distance, margin
 
 
 def compare(name: str, position: int, got, note: str, opinion: Opinion, scan: Scan,
@@ -63,16 +51,16 @@ def compare(name: str, position: int, got, note: str, opinion: Opinion, scan: Sc
         return ArgumentReport(status="fail", max_abs_error=np.inf, max_rel_error=np.inf,
                               worst_index=None, got=None, expected=None, tolerance=None,
                               diagnosis=diagnosis, **base)
-    distance, margin = _distance(got, opinion, scan, tolerance)
-    ratio = distance / margin
-    failing = ratio > 1
-    worst = np.unravel_index(int(np.argmax(ratio)), shape) if ratio.size else ()
-    on_kink = bool(scan.kink[worst] and scan.scanned[worst]) if ratio.size else False
-    diagnosis, status = [], "fail" if np.any(failing) else "pass"
+    on_kinks = scan.kink & scan.scanned
+    judged = judge(got, opinion.values, tolerance, kink=on_kinks, low=scan.low, high=scan.high,
+                   interval_error=scan.interval_error, checked=opinion.checked)
+    distance, margin, ratio, failing = (judged.distance, judged.margin, judged.ratio,
+                                        judged.failing)
+    worst = judged.worst if judged.worst is not None else ()
+    on_kink = bool(on_kinks[worst]) if ratio.size else False
+    diagnosis, status = [], "pass" if judged.passed else "fail"
     for tie in ties if status == "pass" else ():
-        total = float(np.sum(got[tie.mask]))
-        allowed = float(np.sum(margin[tie.mask])) + tie.error
-        gap = max(tie.low - total, total - tie.high, 0.0)
+        gap, allowed, total = tie_gap(got, tie.mask, tie.low, tie.high, margin, tie.error)
         if gap > allowed:
             where = np.argwhere(tie.mask)
             named = ", ".join(str(tuple(int(i) for i in w)) for w in where[:3])
@@ -89,7 +77,6 @@ def compare(name: str, position: int, got, note: str, opinion: Opinion, scan: Sc
                     "counted twice?")],
                 **base)
     if status == "fail":
-        on_kinks = scan.kink & scan.scanned
         if np.all(~failing | on_kinks):
             diagnosis = [Diagnosis("kink", "wrong only at inputs on a kink: the value there "
                                            "must lie between the one-sided derivatives")]

@@ -55,12 +55,19 @@ def key(mode: str, dtype, wrt, values, douts):
     return (mode, np.dtype(dtype).str, tuple(wrt), tuple(arguments), cotangents)
 
 
+def _owner(forward):
+    """Whom ``forward``'s entries belong to: itself, or the function it stands for
+    (``__vjp_cache_key__``: ``from_cache_style`` makes a new forward for the same
+    ``layer_forward`` at every call)."""
+    return getattr(forward, "__vjp_cache_key__", forward)
+
+
 def lookup(forward, entry_key):
     """The cached entry (a program or a failure's reason) for ``forward``, or ``None``."""
     if entry_key is None:
         return None
     try:
-        entries = _entries.get(forward)
+        entries = _entries.get(_owner(forward))
     except TypeError:  # not weakly referable (a ufunc, a bound method's target): not cached
         return None
     if entries is None or entry_key not in entries:
@@ -74,7 +81,7 @@ def store(forward, entry_key, entry) -> None:
     if entry_key is None:
         return
     try:
-        entries = _entries.setdefault(forward, OrderedDict())
+        entries = _entries.setdefault(_owner(forward), OrderedDict())
     except TypeError:
         return
     entries[entry_key] = entry
@@ -85,6 +92,6 @@ def store(forward, entry_key, entry) -> None:
 def size(forward) -> int:
     """How many programs and failures are kept for ``forward``."""
     try:
-        return len(_entries.get(forward, ()))
+        return len(_entries.get(_owner(forward), ()))
     except TypeError:
         return 0

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autodiff.check.vjp.probe import Probe
+from autodiff.core.compare import chain_interval
 
 RESOLUTION = 1e-4
 SMOOTH_SLACK = 0.1
@@ -109,11 +110,6 @@ def _step(probe: Probe, position: int, x: np.ndarray, j: int, t: float):
              for d, diff in zip(probe.douts, differences, strict=True) if d is not None]
     return (np.concatenate(terms) if terms else np.zeros(0), probe.noise(differences) / abs(t),
             differences, t)
-
-
-def chain_interval(right: np.ndarray, left: np.ndarray) -> tuple[float, float]:
-    """The chain rule's interval from one-sided terms: every output's own range, summed."""
-    return float(np.sum(np.minimum(right, left))), float(np.sum(np.maximum(right, left)))
 
 
 def _scan_element(probe: Probe, position: int, x: np.ndarray, j: int, scale: float) -> dict:

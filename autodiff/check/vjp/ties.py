@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autodiff.check.vjp.kinks import Scan, chain_interval
+from autodiff.check.vjp.kinks import Scan
 from autodiff.check.vjp.probe import Probe
+from autodiff.core.compare import chain_interval
 
 
 @dataclass
