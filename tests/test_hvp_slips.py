@@ -109,6 +109,14 @@ def test_cli_plants_a_slip_and_names_it_in_json(capsys):
     assert [a["argument"] for a in data["arguments"]] == ["W1", "b1", "W2", "b2"]
 
 
+def test_cli_saturated_network_is_inconclusive_not_failed(capsys):
+    # tanh at weight scale 20: JAX's 1 - tanh² is an exact 0 where the hand 4e/(1+e)² keeps
+    # 1e-70; failing reference.hvp there was a false alarm (seen before saturation was marked).
+    status, out, _ = run(capsys, "--hvp", "--scale", "20", "--activation", "tanh")
+    assert status == 4, out
+    assert "INCONCLUSIVE" in out and out.count("saturated") >= 6
+
+
 @pytest.mark.parametrize("argv, words", [
     (["--hvp", "nope"], "invalid choice: 'nope'"),
     (["--hvp", "--random", "3"], "drop --random"),

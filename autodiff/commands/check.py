@@ -150,7 +150,8 @@ def _run_hvp(args) -> int:
     hvp = None if args.hvp == "reference" else get_slip(args.hvp).hvp
     result = check_network_hvp(params, x, y, args.activation, hvp, seed=args.seed,
                                dtype=args.dtype)
-    return _report(result, result.table, args.json)
+    status = _report(result, result.table, args.json)
+    return EXIT_INCONCLUSIVE if status == 0 and result.inconclusive else status
 
 
 def _data(args):

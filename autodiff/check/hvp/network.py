@@ -1,6 +1,14 @@
 """``H v`` of the project's network checked with ``check_hvp``: ``reference.hvp`` (or a planted
 slip, or any function with its signature) against forward-over-reverse JAX on the cost of
-``autodiff.core.network``, one row per block ``W1, b1, …``; a failure is named by ``slips``."""
+``autodiff.core.network``, one row per block ``W1, b1, …``; a failure is named by ``slips``.
+
+**Saturation.** Where every unit of a layer is saturated (``|f'(z)| ≤ √u·max f'``, the network
+check's rule: ``core.tolerance.saturated_layers``), what flows through it — the gradient and
+its R-derivative alike — is mostly rounding: JAX forms ``1 - tanh²`` as an exact 0 where the
+hand ``4e/(1 + e)²`` keeps 1e-70, and the bound measured from JAX's zeros is zero too. A block
+below (or in) such a layer is marked ``saturated``, neither passed nor failed, as the gradient
+check marks it; a result whose every block is so is ``inconclusive`` (nothing was tested).
+"""
 
 from __future__ import annotations
 
@@ -54,6 +62,7 @@ def check_network_hvp(params, x, y, activation: str = "logistic", hvp=None, *, v
     result.forward_name = f"cost [{activation}]"
     if v is None:
         result.dout = f"random (seed {seed})"
+    result = _saturated(result, params, x, y, activation, result.dtype)
     if result.passed:
         return result
     got = [np.asarray(g, np.float64) for g in flat_hvp(tuple(direction), *blocks)]
@@ -65,6 +74,23 @@ def check_network_hvp(params, x, y, activation: str = "logistic", hvp=None, *, v
     arguments = [a if a.passed else replace(a, diagnosis=[*found, *(
         d for d in a.diagnosis if d.key != "unrecognised")]) for a in result.arguments]
     return replace(result, arguments=arguments, diagnosis=found)
+
+
+def _saturated(result: HVPResult, params, x, y, activation: str, dtype) -> HVPResult:
+    """``result`` with each block below a saturated layer marked ``saturated``."""
+    from autodiff.core.tolerance import error_bounds, saturated_layers
+
+    saturated = saturated_layers(error_bounds(params, x, y, activation, dtype), activation)
+    arguments = []
+    for index, argument in enumerate(result.arguments):
+        layers = [f"{k + 1}" for k in range(index // 2, len(params)) if saturated[k]]
+        if not layers:
+            arguments.append(argument)
+            continue
+        arguments.append(replace(argument, status="saturated", diagnosis=[], trust=(
+            f"{argument.trust}; layer {', '.join(layers)} saturated (|f'| ≤ √u·max f' on every "
+            "unit): what flows through it is mostly rounding, so this is no verdict")))
+    return replace(result, arguments=arguments)
 
 
 def _expected(params, x, y, direction, activation):

@@ -24,7 +24,17 @@ class HVPResult(VJPResult):
 
     @property
     def passed(self) -> bool:
-        return super().passed and self.symmetry.passed
+        return self.symmetry.passed and all(a.passed or a.status == "saturated"
+                                            for a in self.arguments)
+
+    @property
+    def failing(self) -> list[str]:
+        return [a.name for a in self.arguments if not (a.passed or a.status == "saturated")]
+
+    @property
+    def inconclusive(self) -> bool:
+        """Every block saturated (``network``): the opinions agree on rounding alone."""
+        return bool(self.arguments) and all(a.status == "saturated" for a in self.arguments)
 
     def __repr__(self) -> str:
         rows = [(a.name, a.excess) for a in self.arguments]
@@ -35,8 +45,14 @@ class HVPResult(VJPResult):
 
     def summary(self) -> str:
         wrong = [*self.failing, *(["symmetry"] if not self.symmetry.passed else [])]
+        saturated = [a.name for a in self.arguments if a.status == "saturated"]
         verdict = ("PASS: H v agrees with its oracle in every argument, and H is symmetric"
                    if self.passed else f"FAIL: the hvp is wrong in {', '.join(wrong)}")
+        if self.inconclusive:
+            verdict = ("INCONCLUSIVE: every block is below a saturated layer, where H v is "
+                       "rounding alone: nothing was tested (try smaller weights)")
+        elif saturated and self.passed:
+            verdict += f" (saturated, not tested: {', '.join(saturated)})"
         return (f"hvp {self.backward_name} of f {self.forward_name}, {self.dtype}, "
                 f"v {self.dout}\n{verdict}")
 
@@ -47,10 +63,10 @@ class HVPResult(VJPResult):
 
     def to_dict(self) -> dict:
         result = super().to_dict()
-        result["forward"] = result.pop("forward")
         result["hvp"] = result.pop("backward")
         result["v"] = result.pop("dout")
         result["passed"] = self.passed
+        result["inconclusive"] = self.inconclusive
         result["symmetry"] = self.symmetry.to_dict()
         result["diagnosis"] = [{"key": key, "text": text} for key, text in self.diagnosis]
         return result
