@@ -3,6 +3,8 @@ disagree or come near their tolerance, on blocks it covers for next to nothing, 
 block when asked; the result says which blocks went without, and a 1e-6 relative slip in one
 element is caught with the complex step skipped where it decides nothing."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -70,3 +72,18 @@ def test_an_unknown_policy_is_refused():
     params, x, y = data([2, 2], 3)
     with pytest.raises(ValueError, match="third_opinion: expected one of"):
         check_gradients(params, x, y, third_opinion="sometimes")
+
+
+def test_a_small_block_on_top_of_a_large_network_is_not_cheap():
+    # Its complex pass starts at the input: the layers below cost what they cost.
+    sizes = [784, 512, 512, 10]
+    params = [(np.zeros((n_out, n_in)), np.zeros((n_out, 1)))
+              for n_in, n_out in itertools.pairwise(sizes)]
+    blocks = [block for layer in params for block in layer]
+    chosen, hint = probes.spent(params, np.zeros((784, 64)), blocks, blocks,
+                                [np.ones_like(b) for b in blocks], probes.PROBES)
+    assert chosen == [False] * 6 and "W1, b1, W2, b2, W3, b3" in hint
+    small = [(np.zeros((3, 4)), np.zeros((3, 1))), (np.zeros((2, 3)), np.zeros((2, 1)))]
+    blocks = [block for layer in small for block in layer]
+    assert probes.spent(small, np.zeros((4, 5)), blocks, blocks,
+                        [np.ones_like(b) for b in blocks], probes.PROBES)[0] == [True] * 4

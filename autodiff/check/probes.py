@@ -153,10 +153,12 @@ def _probed(params, y, inputs, bounds64, layer, which, activation, opinions, bou
 
 
 def _cost(sizes, batch: int, layer: int, size: int, probes: int) -> float:
-    """Multiply-adds of one block's third opinion: element by element, or ``probes`` passes."""
+    """Multiply-adds of one block's third opinion: the complex pass up to its layer (which
+    ``layer_inputs`` computes once), then element by element, or ``probes`` passes."""
+    below = batch * sum(sizes[m + 1] * (sizes[m] + ACTIVATION_COST) for m in range(layer))
     per_pass = pass_cost(sizes, batch, layer)
-    return size * per_pass if covers_every_element(sizes, batch, layer, size) else probes * (
-        per_pass + 2 * size)
+    return below + (size * per_pass if covers_every_element(sizes, batch, layer, size)
+                    else probes * (per_pass + 2 * size))
 
 
 def spent(params, x, manual_blocks, jax_blocks, bound_blocks, probes: int,
