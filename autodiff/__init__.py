@@ -18,6 +18,8 @@ _LAZY = {
     "check_jvp": "autodiff.check.jvp.check",
     "check_pair": "autodiff.check.jvp.pair",
     "check_custom_rule": "autodiff.check.custom",
+    "check_hvp": "autodiff.check.hvp.check",
+    "HVPResult": "autodiff.check.hvp.report",
     "CheckResult": "autodiff.core.report",
     "BlockReport": "autodiff.core.report",
     "forward": "autodiff.core.network",

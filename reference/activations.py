@@ -1,6 +1,7 @@
 """Activation functions and their hand-derived derivatives, in NumPy.
 
-Each activation is a pair ``(f, f_prime)`` of elementwise functions. Both stay finite and
+Each activation is a pair ``(f, f_prime)`` of elementwise functions, and has a second derivative
+``f''`` in ``SECOND_DERIVATIVES`` (for Hessian-vector products). All stay finite and
 emit no floating-point warnings for every finite ``z`` (|z| up to the float's maximum):
 they are evaluated through ``e = exp(-|z|)`` (or ``exp(-2|z|)``), which never overflows; where it
 underflows, 0 is the correct value, so underflow is silenced locally even under a user's
@@ -43,9 +44,31 @@ def d_tanh(z: np.ndarray) -> np.ndarray:
         return 4.0 * e / (1.0 + e) ** 2
 
 
+def dd_logistic(z: np.ndarray) -> np.ndarray:
+    """σ''(z) = σ'(z)(1 - 2σ(z)) = -sign(z)·e(1 - e) / (1 + e)³ with e = exp(-|z|).
+
+    From σ' = σ(1 - σ): σ'' = σ'(1 - σ) - σσ' = σ'(1 - 2σ), and 1 - 2σ(z) = -sign(z)(1 - e)/(1 + e)
+    for either sign of z (σ'' is odd in z)."""
+    with np.errstate(under="ignore"):
+        e = np.exp(-np.abs(z))
+        return -np.sign(z) * e * (1.0 - e) / (1.0 + e) ** 3
+
+
+def dd_tanh(z: np.ndarray) -> np.ndarray:
+    """tanh''(z) = -2 tanh(z) tanh'(z), from tanh' = 1 - tanh²; free of overflow as ``d_tanh``."""
+    return -2.0 * np.tanh(z) * d_tanh(z)
+
+
 ACTIVATIONS: dict[str, tuple[Elementwise, Elementwise]] = {
     "logistic": (logistic, d_logistic),
     "tanh": (tanh, d_tanh),
+}
+
+
+# f'' of each activation, for second-order derivatives (``reference.hvp``).
+SECOND_DERIVATIVES: dict[str, Elementwise] = {
+    "logistic": dd_logistic,
+    "tanh": dd_tanh,
 }
 
 
@@ -62,3 +85,9 @@ def get_activation(name: str) -> tuple[Elementwise, Elementwise]:
         raise ValueError(
             f"activation: unknown name {name!r}; expected one of {sorted(ACTIVATIONS)}"
         ) from None
+
+
+def get_second_derivative(name: str) -> Elementwise:
+    """Return ``f''`` for an activation name (errors as ``get_activation``)."""
+    get_activation(name)
+    return SECOND_DERIVATIVES[name]

@@ -2,10 +2,17 @@
 
 Default: the worksheet's 1-6-7-2 logistic network (``reference.init_params``, seed 0) on the
 heart data, one table row per parameter block. ``--random N`` checks N random networks
+<<<<<<< HEAD
 through the compiled fast path and prints networks checked per second (with ``--baseline``,
 next to naive eager ``jax.grad``). ``--plant MISTAKE`` swaps in a planted backprop mistake
 to show a failure.
 ``backprop check LAYERS.py`` checks a user's module of layer pairs instead (``check.modules``).
+=======
+through the compiled fast path and prints networks checked per second next to naive eager
+``jax.grad``. ``--plant MISTAKE`` swaps in a planted backprop mistake to show a failure.
+``backprop check LAYERS.py`` checks a user's module of layer pairs instead (``check.modules``);
+``--hvp [SLIP]`` checks ``reference.hvp`` (or a planted R-operator slip) instead (``check.hvp``).
+>>>>>>> hvp
 Exit 0 all agree, 1 something disagrees, 2 bad usage or input, 4 inconclusive (nothing
 disagrees, but every block is saturated or below the rounding noise floor: nothing was
 tested).
@@ -121,6 +128,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from autodiff.commands import layers
     layers.add_arguments(parser)
     # --- end layer library ----------------------------------------------------------------
+    # --- Hessian-vector products: autodiff.check.hvp ----------------------------------------
+    from autodiff.check.hvp.slips import HVP_SLIPS
+    parser.add_argument("--hvp", nargs="?", const="reference", default=None, metavar="SLIP",
+                        choices=["reference", *sorted(HVP_SLIPS)],
+                        help="check the Hessian-vector product reference.hvp (the R-operator) "
+                             "of the network against jax.jvp of jax.grad, or a planted slip: "
+                             + ", ".join(sorted(HVP_SLIPS)))
+
+
+def _run_hvp(args) -> int:
+    from autodiff.check.hvp.network import check_network_hvp
+    from autodiff.check.hvp.slips import get_slip
+    from autodiff.commands import layers
+
+    clash = [name for name, value in (("--random", args.random), ("--plant", args.plant),
+                                      ("LAYERS.py", args.path)) if value is not None]
+    clash += ["--layer/--stack/--list-layers"] if layers.wants(args) else []
+    if clash:
+        raise UsageError(f"--hvp checks the network's Hessian-vector product: drop "
+                         f"{'/'.join(clash)} (plant an R-operator slip with --hvp SLIP)")
+    args.activation = args.activation or "logistic"
+    params, x, y = _data(args)
+    hvp = None if args.hvp == "reference" else get_slip(args.hvp).hvp
+    result = check_network_hvp(params, x, y, args.activation, hvp, seed=args.seed,
+                               dtype=args.dtype)
+    status = _report(result, result.table, args.json)
+    return EXIT_INCONCLUSIVE if status == 0 and result.inconclusive else status
 
 
 def _data(args):
@@ -198,6 +232,8 @@ def _report(result, text, as_json: bool) -> int:
 
 
 def run(args) -> int:
+    if args.hvp is not None:
+        return _run_hvp(args)
     if args.path is not None:  # a user's module of layers: autodiff.check.vjp.modules
         from autodiff.check.vjp.modules import check_module_from_cli
 
