@@ -23,6 +23,11 @@ PERIOD = 0.01
 # Reading a process's mappings costs the kernel about a millisecond (numpy's 180 of them),
 # ten times a look at the folder: they are read on every MAPS_EVERY-th look only.
 MAPS_EVERY = 5
+# A tmpfs counts the pages of files; a disk also counts its folders' blocks (4 KiB each on
+# ext4, up to 1 MiB for 256 of them). The slack keeps the weak sandbox from ending what the
+# full one allows: one file at the 16 MiB cap beside a few small ones (the tmpfs then
+# refuses the write, which a submission sees as an error).
+SLACK = 1 << 20
 SIGNAL = signal.SIGUSR1
 
 
@@ -91,8 +96,8 @@ def _unlinked(pid, scratch, seen, maps):
 
 def watch(init, scratch, budget, entry_limit):
     """Wait for process ``init`` (the sandbox's), looking at ``scratch`` every ``PERIOD``;
-    its wait status, or None once the sandbox held more than ``budget`` bytes or
-    ``entry_limit`` entries there (its processes are then killed and reaped)."""
+    its wait status, or None once the sandbox held more than ``budget`` bytes (and
+    ``SLACK``) or ``entry_limit`` entries there (its processes are then killed and reaped)."""
     looks = 0
     while True:
         done, status = os.waitpid(init, os.WNOHANG)
@@ -101,7 +106,7 @@ def watch(init, scratch, budget, entry_limit):
         pids = [init, *_children(init)]
         looks += 1
         held, entries = usage(scratch, pids, entry_limit, maps=looks % MAPS_EVERY == 0)
-        if held > budget or entries > entry_limit:
+        if held > budget + SLACK or entries > entry_limit:
             # The submission cannot start processes (seccomp): init's children are all.
             for pid in reversed(pids):
                 with contextlib.suppress(ProcessLookupError):
