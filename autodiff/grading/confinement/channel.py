@@ -16,7 +16,7 @@ import select
 import signal
 import time
 
-from autodiff.grading.confinement import protocol
+from autodiff.grading.confinement import protocol, scratch_guard
 from autodiff.grading.confinement.zygote_client import Zygote
 
 _LARGEST_PAYLOAD = max(protocol.MAX_PAYLOAD.values())
@@ -83,9 +83,14 @@ class Channel:
 
     def death_notice(self) -> str:
         """Why the reply pipe closed, from the sandbox's exit status (``128 + n``: the
-        submission's process died of signal ``n``; negative: it lived on and was killed)."""
+        submission's process died of signal ``n``; ``-scratch_guard.SIGNAL``: its keeper ended
+        it for outgrowing the scratch; other negatives: it lived on and was killed)."""
         code = self.zygote.end(self.pid, grace=1.0)
         self.pid = -1
+        if code == -scratch_guard.SIGNAL:
+            limits = self.zygote.limits
+            return (f"was ended: the scratch folder grew past {limits.scratch_bytes >> 20} MiB "
+                    f"or {limits.scratch_entries} entries")
         if code is None or code < 0:
             return "closed the grader's pipe without ending (the grader ended it)"
         if code >= 128:

@@ -138,7 +138,8 @@ def _plan(read_only, hidden):
     return sorted(steps, key=lambda step: (step[0].count("/"), step[0]))
 
 
-def build_view(mountpoint: str, read_only, hidden, scratch_bytes: int) -> int:
+def build_view(mountpoint: str, read_only, hidden, scratch_bytes: int,
+               scratch_entries: int) -> int:
     """Make a tmpfs at ``mountpoint`` the root, as described above; return the bits."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", mountpoint, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=755")
@@ -160,7 +161,7 @@ def build_view(mountpoint: str, read_only, hidden, scratch_bytes: int) -> int:
     scratch = mountpoint + SCRATCH
     os.makedirs(scratch)
     _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={scratch_bytes},nr_inodes=256,mode=700")
+           f"size={scratch_bytes},nr_inodes={scratch_entries},mode=700")
     for target in reversed(covers):
         _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
     os.chdir(mountpoint)

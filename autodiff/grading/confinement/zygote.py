@@ -10,7 +10,8 @@ socket:
 * ``{"op": "spawn", "strong": bool}``: fork a sandbox (``confine.py``: the keeper, the PID
   namespace's init, the child that serves the submission), in a cgroup of its own where one
   was delegated (``cgroup.py``), answer its keeper's pid with the grader's ends of its two
-  pipes attached;
+  pipes attached; in the weak sandbox the keeper also holds the scratch folder to its
+  budget (``scratch_guard.py``);
 * ``{"op": "end", "pid", "grace"}``: wait up to ``grace`` seconds for that sandbox to end, then
   kill its process group, and answer its exit status (``128 + n`` when the submission's
   process died of signal ``n``).
@@ -84,7 +85,7 @@ class Zygote:
     def __init__(self, control, config, modules):
         self.control, self.config = control, config
         (self.confine, self.landlock, self.seccomp, self.protocol, self.worker,
-         self.cgroup) = modules
+         self.cgroup, self.scratch_guard) = modules
         self.read_only = sorted({*config["read_only"], *_mapped_library_folders()})
         # Landlock allows whole trees: a folder holding a hidden one is allowed child by child.
         self.landlock_read = allowed_around(self.read_only, config["hidden"])
@@ -216,7 +217,7 @@ class Zygote:
         if strong:
             bits |= confine.enter_namespaces()
             bits |= confine.build_view(self.mountpoint, self.read_only, config["hidden"],
-                                       config["scratch_bytes"])
+                                       config["scratch_bytes"], config["scratch_entries"])
             scratch = confine.SCRATCH
         lifeline_read, lifeline_write = os.pipe()
         init = os.fork()
@@ -226,7 +227,14 @@ class Zygote:
         os.close(request_fd)
         os.close(reply_fd)
         os.close(lifeline_read)
-        _, status = os.waitpid(init, 0)
+        if strong:  # the tmpfs holds the scratch to its budget
+            _, status = os.waitpid(init, 0)
+        else:
+            status = self.scratch_guard.watch(init, scratch, config["scratch_bytes"],
+                                              config["scratch_entries"])
+            if status is None:
+                signal.signal(self.scratch_guard.SIGNAL, signal.SIG_DFL)
+                os.kill(os.getpid(), self.scratch_guard.SIGNAL)
         os._exit(os.waitstatus_to_exitcode(status) % 256)
 
     def init(self, request_fd, reply_fd, lifeline, strong, scratch, bits):
@@ -305,7 +313,7 @@ def main(control_fd):
     import numpy  # noqa: F401  (imported once here, inherited by every sandbox)
     sys.path.remove(config["numpy_parent"])
     modules = [_load(name) for name in ("confine", "landlock", "seccomp", "protocol", "worker",
-                                        "cgroup")]
+                                        "cgroup", "scratch_guard")]
     modules[0].set_parent_death_signal()
     if os.getppid() != parent_pid:
         return

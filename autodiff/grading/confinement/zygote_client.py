@@ -37,6 +37,7 @@ class Limits:
     tasks: int = 32                  # threads and processes, the sandbox's three included
     output_cap: int = 100_000        # characters printed
     scratch_bytes: int = 16 << 20
+    scratch_entries: int = 256       # files and folders in the scratch
 
 
 DETECT = "detect"
@@ -91,7 +92,8 @@ class Zygote:
         config = {"parent_pid": os.getpid(), "cgroup_parent": self.cgroup_parent,
                   "numpy_parent": numpy_parent,
                   "read_only": read_only, "hidden": hidden,
-                  "scratch_bytes": limits.scratch_bytes, "output_cap": limits.output_cap,
+                  "scratch_bytes": limits.scratch_bytes,
+                  "scratch_entries": limits.scratch_entries, "output_cap": limits.output_cap,
                   "limits": {"memory": limits.memory, "cpu_seconds": limits.cpu_seconds,
                              "file_size": limits.file_size, "open_files": limits.open_files,
                              "tasks": limits.tasks}}
