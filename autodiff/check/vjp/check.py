@@ -45,12 +45,7 @@ from autodiff.check.vjp.probe import Probe
 from autodiff.check.vjp.report import VJPResult
 from autodiff.check.vjp.rerun import Rerun, judged_again
 from autodiff.check.vjp.ties import tie_check
-from autodiff.check.vjp.tolerance import (
-    cancellation,
-    magnitudes,
-    rounding_bound,
-    rounding_count,
-)
+from autodiff.check.vjp.tolerance import cancellation, rounding_bound, rounding_count
 
 ORACLES = ("auto", "jax", "complex-step", "ridders")
 
@@ -132,8 +127,7 @@ def _report(probe, name, position, got, note, scan, bound64, opinion, tolerance,
                               "error here")
             report = judge(got, tolerance)
     report, tolerance = judged_again(rerun, rerun.layout.wrt.index(position), report, judge, got,
-                                     opinion, bound64, tolerance, magnitudes(scan)[1],
-                                     scan.kink & scan.scanned)
+                                     opinion, scan, bound64, tolerance)
     opinion = replace(opinion, trust=report.trust)
     if contradicted(probe, position, scan, bound64, got, opinion, report, tolerance):
         # Ridders sides with the backward: the exact oracle is suspect, use Ridders.

@@ -12,8 +12,9 @@ from autodiff.check import precision
 from autodiff.check.vjp import oracles as vjp_oracles
 from autodiff.check.vjp.args import Layout, as_gradients, dout_copy
 from autodiff.check.vjp.compare import Opinion
+from autodiff.check.vjp.kinks import Scan
 from autodiff.check.vjp.probe import Probe
-from autodiff.check.vjp.tolerance import UNIT_ROUNDOFF
+from autodiff.check.vjp.tolerance import UNIT_ROUNDOFF, magnitudes
 
 EXACT = (*vjp_oracles.JAX_NAMES, "complex step")
 
@@ -78,16 +79,17 @@ class Rerun:
         return None if self.higher is None else self.higher[slot]
 
 
-def judged_again(rerun: Rerun, slot: int, report, judge, got, opinion: Opinion, bound64,
-                 tolerance, terms: float, kink: np.ndarray):
+def judged_again(rerun: Rerun, slot: int, report, judge, got, opinion: Opinion, scan: Scan,
+                 bound64, tolerance):
     """``(report, tolerance)`` of a failing argument judged again: the tolerance widened by
     the gradient's sensitivity to its inputs' rounding and, if it still fails, by the
     backward's own rounding where one precision up it agrees with the oracle within the
-    oracle's float64 bound and strays from itself by at most ``√u`` of ``terms`` (the size of the
-    terms its gradient sums) or of the gradient. ``judge(got, tolerance)`` compares."""
+    oracle's float64 bound and strays from itself by at most ``√u`` of the size of the terms
+    its gradient sums (``tolerance.magnitudes``) or of the gradient. ``judge(got, tolerance)``
+    compares."""
     if report.passed or opinion.name not in EXACT:
         return report, tolerance
-    trust = report.trust
+    trust, terms, kink = report.trust, magnitudes(scan)[1], scan.kink & scan.scanned
     widened = rerun.sensitivity(slot, opinion, kink, terms)
     if widened is not None:
         tolerance = tolerance + widened
