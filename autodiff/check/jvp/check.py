@@ -21,12 +21,8 @@ from autodiff.check.jvp.direction import Direction, scan_direction
 from autodiff.check.jvp.picture import Elements
 from autodiff.check.jvp.report import JVPResult
 from autodiff.check.jvp.rule import call_rule, make_tangents, split_result
-from autodiff.check.jvp.sensitivity import (
-    SENSITIVITY_SLACK,
-    raised,
-    sensitivity,
-    within_noise,
-)
+from autodiff.check.jvp.sensitivity import raised, sensitivity
+from autodiff.check.precision import SENSITIVITY_SLACK, within_noise
 from autodiff.check.vjp.args import Layout, as_outputs, degenerate_warnings, written_warnings
 from autodiff.check.vjp.compare import Opinion, compare
 from autodiff.check.vjp.diagnose import Context

@@ -43,6 +43,7 @@ from autodiff.check.vjp.opinions import (
 )
 from autodiff.check.vjp.probe import Probe
 from autodiff.check.vjp.report import VJPResult
+from autodiff.check.vjp.rerun import Rerun, judged_again
 from autodiff.check.vjp.sampling import coverage
 from autodiff.check.vjp.ties import tie_check
 from autodiff.check.vjp.tolerance import cancellation, rounding_bound, rounding_count
@@ -107,12 +108,17 @@ def _contexts(layout: Layout, names, opinions, reference, douts) -> list[Context
 
 
 def _report(probe, name, position, got, note, scan, bound64, opinion, tolerance, context,
-            spread):
+            spread, rerun):
     """One argument's report; a float32 failure against JAX is judged again with JAX's own
-    float32 error added to the tolerance, and a failure against an exact oracle goes to
-    Ridders (see ``opinions.contradicted``)."""
+    float32 error added to the tolerance, a failure against an exact oracle with the
+    backward's own rounding (``rerun.judged_again``), and one still failing goes to Ridders
+    (see ``opinions.contradicted``)."""
     ties = tie_check(probe, position, scan)
-    report = compare(name, position, got, note, opinion, scan, tolerance, context, ties)
+
+    def judge(values, tolerance):
+        return compare(name, position, values, note, opinion, scan, tolerance, context, ties)
+
+    report = judge(got, tolerance)
     if not report.passed and spread is not None and opinion.name in vjp_oracles.JAX_NAMES:
         extra = spread()
         if extra is not None:
@@ -120,7 +126,10 @@ def _report(probe, name, position, got, note, scan, bound64, opinion, tolerance,
             opinion = replace(opinion, extra=opinion.extra + extra,
                               trust=opinion.trust + "; tolerance widened by JAX's own float32 "
                               "error here")
-            report = compare(name, position, got, note, opinion, scan, tolerance, context, ties)
+            report = judge(got, tolerance)
+    report, tolerance = judged_again(rerun, rerun.layout.wrt.index(position), report, judge, got,
+                                     opinion, scan, bound64, tolerance)
+    opinion = replace(opinion, trust=report.trust)
     if contradicted(probe, position, scan, bound64, got, opinion, report, tolerance):
         # Ridders sides with the backward: the exact oracle is suspect, use Ridders.
         reason = f"{opinion.name} contradicted by Ridders at {report.worst_index}"
@@ -221,9 +230,10 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
     warnings += _conditioning_warnings(wrt_names, cancelled, tolerances, opinions, layout.dtype)
     contexts = _contexts(layout, wrt_names, opinions, reference, probe.douts)
     spread = Spread(forward, layout, douts, reference) if layout.dtype == np.float32 else None
+    rerun = Rerun(forward, backward, layout, douts, is_tuple, rng)
     reports = [_report(probe, wrt_names[slot], position, grads[slot], notes[slot], scans[slot],
                        bounds64[slot], opinions[slot], tolerances[slot], contexts[slot],
-                       spread and (lambda slot=slot: spread.of(slot)))
+                       spread and (lambda slot=slot: spread.of(slot)), rerun)
                for slot, position in enumerate(layout.wrt)]
     for slot, position in enumerate(layout.wrt):
         if not reports[slot].passed and scans[slot].sampled:  # judged on every element
@@ -237,7 +247,7 @@ def check_vjp(forward, backward, *args, dout=None, dtype=None, seed: int = 0, wr
             reports[slot] = _report(
                 probe, wrt_names[slot], position, grads[slot], notes[slot], scan, bound64,
                 opinion, tolerance, contexts[slot],
-                spread and (lambda slot=slot: spread.of(slot)))
+                spread and (lambda slot=slot: spread.of(slot)), rerun)
     return VJPResult(
         arguments=reports, dtype=layout.dtype.name,
         forward_name=getattr(forward, "__name__", repr(forward)),
