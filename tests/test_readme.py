@@ -30,6 +30,7 @@ def test_readme_python_examples_run():
     assert namespace["result"].passed
     namespace["test_my_gradients"]()  # the hypothesis property the README shows
     namespace["test_affine_backward"]()  # and its check_layer test of the affine pair
+    namespace["test_quadratic_hvp"]()  # and the hvp property of its second-order section
 
 
 def users_test_file(gradient: str) -> str:
