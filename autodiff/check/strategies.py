@@ -120,7 +120,7 @@ def network_cases(
         sizes=fixed_or_drawn(sizes, None),
         batch=st.integers(1, _at_least(max_batch, 1, "max_batch")),
         seed=st.integers(0, 2**32 - 1),
-        scale=scales or weight_scales(),
+        scale=weight_scales() if scales is None else scales,
         activation=fixed_or_drawn(activation, activations()),
         dtype=fixed_or_drawn(dtype, dtypes()),
     )
