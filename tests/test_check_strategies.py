@@ -10,13 +10,13 @@ from autodiff.check.strategies import network_cases
 
 def test_a_given_scales_strategy_is_drawn_from_without_a_warning():
     drawn = []
-
-    @settings(max_examples=3, database=None)
-    @given(network_cases(scales=st.just(0.25)))
-    def record(case):
-        drawn.append(case.scale)
-
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # hypothesis warns when a strategy is used as a bool
+
+        @settings(max_examples=3, database=None)
+        @given(network_cases(scales=st.just(0.25)))
+        def record(case):
+            drawn.append(case.scale)
+
         record()
     assert drawn and set(drawn) == {0.25}
