@@ -34,8 +34,8 @@ step diagnose 100 "$PY" benchmarks/gpu_diagnose.py --json "$OUT/diagnose.json" \
 PYTEST_OPTIONS=(-q -p no:cacheprovider)
 if "$PY" -c "import xdist" 2>/dev/null; then PYTEST_OPTIONS+=(-n 4)
 else PYTEST_OPTIONS+=(-o "addopts=-ra"); fi
-step pytest 150 "$PY" -m pytest "${PYTEST_OPTIONS[@]}" tests/test_training_jax.py \
-    tests/test_ensemble.py tests/test_distributed.py > "$OUT/pytest.log" 2>&1
+step pytest 150 "$PY" -m pytest "${PYTEST_OPTIONS[@]}" tests/training/test_training_jax.py \
+    tests/training/test_ensemble.py tests/training/test_distributed.py > "$OUT/pytest.log" 2>&1
 step bench 200 "$PY" -m autodiff bench --iterations 20,000 --ensemble-iterations 200 \
     --repeats 3 --json > "$OUT/bench.json" 2> "$OUT/bench.err"
 "$PY" - "$OUT" > "$OUT/bench.txt" 2>> "$OUT/bench.err" <<'PYTHON'

@@ -156,7 +156,7 @@ def train_numpy(params: Params, x: np.ndarray, y: np.ndarray, iterations: int,
                 chunk: int = 1000, callback: Callback | None = None) -> TrainResult:
     """Fused hand-derived backprop: one forward and one backward pass per iteration, in about
     30 NumPy calls into buffers allocated once. Any depth and width; ``params`` is copied,
-    never modified. Bit for bit the textbook step (``tests/test_training_numpy.py``)."""
+    never modified. Bit for bit the textbook step (``tests/training/test_training_numpy.py``)."""
     get_activation(activation)  # a clear error before any work
     params = [(W.astype(np.float64), b.astype(np.float64)) for W, b in check_params(params)]
     x, y = check_batch(params, x, y)

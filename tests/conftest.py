@@ -10,11 +10,17 @@ The command line's compilation cache goes to a temporary folder, never the real 
 import atexit
 import os
 import shutil
+import sys
 import tempfile
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
+# The tests mirror the package's folders; the helpers they share (grade_arena,
+# layer_examples) stay beside this file, importable from every folder.
+sys.path.insert(0, str(Path(__file__).parent))
 
 # The command line keeps compiled programs in ~/.cache (autodiff.core.compile_cache); the
 # suite's commands, in process or in a child, keep them in a folder of this worker's own.

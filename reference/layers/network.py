@@ -3,7 +3,7 @@
 ``reference.gradients(params, x, y, activation)`` — the worksheet's network generalised — is the
 stack ``dense, activation, …, dense, activation, squared_error`` with the same params, and its
 API is unchanged; these helpers convert between the two layouts, so the two hand backprops can
-be held side by side (they agree to rounding: see ``tests/test_layers_stack.py``).
+be held side by side (they agree to rounding: see ``tests/check/layers/test_layers_stack.py``).
 """
 
 from __future__ import annotations
