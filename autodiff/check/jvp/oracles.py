@@ -31,7 +31,7 @@ from autodiff.check.vjp.oracles import (
     RIDDERS_STEPS,
     OracleUnavailable,
     _first_line,
-    rebound,
+    cached_program,
 )
 
 JAX_NAMES = ("jax.jvp", "jax.jvp (numpy rebound to jax.numpy)")
@@ -70,29 +70,10 @@ def _run(program, layout, tangents) -> tuple[list, list]:
 
 
 def _cached(forward, label: str, layout):
-    entry_key = compiled.key(label, np.float64, layout.wrt, layout.values, [])
-    entry = compiled.lookup(forward, entry_key)
-    if entry is None:
-        try:
-            if label == "jax.jvp":
-                try:
-                    target = weakref.ref(forward)
-                except TypeError:
-                    target = forward
-            else:
-                target = rebound(forward)
-                if target is None:
-                    raise OracleUnavailable("it does not use the numpy module")
-            entry = _program(target, layout)
-            _run(entry, layout, [np.zeros(np.shape(v)) for v in layout.differentiable()])
-        except OracleUnavailable as error:
-            entry = str(error)
-        except Exception as error:  # any failure of the user's code under JAX: not usable
-            entry = _first_line(error)
-        compiled.store(forward, entry_key, entry)
-    if isinstance(entry, str):
-        raise OracleUnavailable(entry)
-    return entry
+    zeros = [np.zeros(np.shape(v)) for v in layout.differentiable()]
+    return cached_program(forward, compiled.key(label, np.float64, layout.wrt, layout.values, []),
+                          label, lambda target: _program(target, layout),
+                          lambda program: _run(program, layout, zeros))
 
 
 def jax_tangents(forward, direction: Direction) -> tuple[str, list]:

@@ -252,3 +252,17 @@ def as_gradients(grads, layout: Layout) -> tuple[list, list[str]]:
         notes.append("" if array.shape == shape else
                      f"the gradient of {name} has shape {array.shape}, expected {shape}")
     return arrays, notes
+
+
+def forward_outputs(forward, layout: Layout) -> tuple[list, bool, list[str]]:
+    """``(outputs, is_tuple, warnings)`` of ``forward`` on fresh copies of the arguments,
+    called twice: a forward whose two answers differ (dropout without its seed among the
+    arguments) is refused, one that writes into its arguments is warned about."""
+    given = layout.call_args()
+    outputs, is_tuple = as_outputs(forward(*given))
+    warnings = written_warnings("forward", layout, given)
+    again, _ = as_outputs(forward(*layout.call_args()))
+    if not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(outputs, again, strict=True)):
+        raise ValueError("forward: two calls on the same arguments returned different outputs; "
+                         "a random forward (dropout) needs its seed among the arguments")
+    return outputs, is_tuple, warnings

@@ -124,15 +124,15 @@ def _run_jax(program, layout: Layout, douts: list, dtype) -> tuple[list, list]:
                 [np.asarray(g, np.float64) for g in grads])
 
 
-def _cached_program(forward, mode: str, layout: Layout, douts: list, dtype):
-    """The compiled program of ``forward`` run as given (``mode`` "jax.vjp") or rebound to
-    ``jax.numpy``, from the cache of ``compiled`` where it was built before; raises
+def cached_program(forward, entry_key, mode: str, build, trial):
+    """The compiled program of ``forward`` run as given (``mode`` "jax.vjp" or "jax.jvp") or
+    rebound to ``jax.numpy``, from the cache of ``compiled`` under ``entry_key`` where it was
+    built before: ``build(target)`` compiles it and ``trial(program)`` runs it once. Raises
     OracleUnavailable with the reason (remembered too) when it cannot be built."""
-    entry_key = compiled.key(mode, dtype, layout.wrt, layout.values, douts)
     entry = compiled.lookup(forward, entry_key)
     if entry is None:
         try:
-            if mode == "jax.vjp":
+            if mode in ("jax.vjp", "jax.jvp"):
                 try:
                     target = weakref.ref(forward)
                 except TypeError:
@@ -141,8 +141,8 @@ def _cached_program(forward, mode: str, layout: Layout, douts: list, dtype):
                 target = rebound(forward)
                 if target is None:
                     raise OracleUnavailable("it does not use the numpy module")
-            entry = _program(target, layout, dtype)
-            _run_jax(entry, layout, douts, dtype)  # traces and compiles, or fails
+            entry = build(target)
+            trial(entry)  # traces and compiles, or fails
         except OracleUnavailable as error:
             entry = str(error)
         except Exception as error:  # any failure of the user's code under JAX: not usable
@@ -151,6 +151,12 @@ def _cached_program(forward, mode: str, layout: Layout, douts: list, dtype):
     if isinstance(entry, str):
         raise OracleUnavailable(entry)
     return entry
+
+
+def _cached_program(forward, mode: str, layout: Layout, douts: list, dtype):
+    return cached_program(forward, compiled.key(mode, dtype, layout.wrt, layout.values, douts),
+                          mode, lambda target: _program(target, layout, dtype),
+                          lambda program: _run_jax(program, layout, douts, dtype))
 
 
 def jax_gradients(forward, layout: Layout, douts: list, reference: list,
