@@ -14,9 +14,7 @@ rerun from the scan's own step where it is not.
 
 from __future__ import annotations
 
-import copy
 import warnings
-import weakref
 
 import numpy as np
 
@@ -32,24 +30,18 @@ from autodiff.check.vjp.oracles import (
     OracleUnavailable,
     _first_line,
     cached_program,
+    of_differentiable,
 )
 
 JAX_NAMES = ("jax.jvp", "jax.jvp (numpy rebound to jax.numpy)")
 
 
 def _program(function, layout):
+    """``jit((inputs, tangents) -> (primal, J·t))`` of ``function`` (see
+    ``vjp.oracles.of_differentiable``)."""
     import jax
-    import jax.numpy as jnp
 
-    constants = layout.call_args()
-
-    def f(*diff):
-        args = copy.deepcopy(constants)
-        for position, value in zip(layout.wrt, diff, strict=True):
-            args[position] = value
-        out = (function() if isinstance(function, weakref.ref) else function)(*args)
-        outputs = [jnp.asarray(o) for o in (out if isinstance(out, (tuple, list)) else [out])]
-        return tuple(o for o in outputs if jnp.issubdtype(o.dtype, jnp.inexact))
+    f = of_differentiable(function, layout)
 
     def primal_and_tangents(inputs, tangents):
         return jax.jvp(f, tuple(inputs), tuple(tangents))

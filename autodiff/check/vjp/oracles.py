@@ -84,10 +84,9 @@ def rebound(function):
     return copy_function(function)
 
 
-def _program(function, layout: Layout, dtype):
-    """``jit((inputs, cotangents) -> (primal, grads))`` of ``function`` (a callable, or a weak
-    reference to one: see ``compiled``), the arguments not differentiated held as constants."""
-    import jax
+def of_differentiable(function, layout: Layout):
+    """``f(*diff) -> (float outputs)``: ``function`` (a callable, or a weak reference to one: see
+    ``compiled``) of the differentiable arguments alone, the others held as constants."""
     import jax.numpy as jnp
 
     constants = layout.call_args()
@@ -99,6 +98,16 @@ def _program(function, layout: Layout, dtype):
         out = (function() if isinstance(function, weakref.ref) else function)(*args)
         outputs = [jnp.asarray(o) for o in (out if isinstance(out, (tuple, list)) else [out])]
         return tuple(o for o in outputs if jnp.issubdtype(o.dtype, jnp.inexact))
+
+    return f
+
+
+def _program(function, layout: Layout, dtype):
+    """``jit((inputs, cotangents) -> (primal, grads))`` of ``function`` (see
+    ``of_differentiable``)."""
+    import jax
+
+    f = of_differentiable(function, layout)
 
     def primal_and_grads(inputs, cotangents):
         primal, vjp = jax.vjp(f, *inputs)
