@@ -11,11 +11,9 @@ keeping the failure's kind) and reported with its runnable ``LayerCase`` and tab
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-
 from autodiff.check.jvp.check import check_jvp
 from autodiff.check.jvp.pair import check_pair
-from autodiff.check.vjp.strategies import LayerCase, _fixed, kind, layer_cases, smaller
+from autodiff.check.vjp.strategies import LayerCase, _fixed, falsify, kind, layer_cases
 
 __all__ = ["check_case", "check_rule", "rule_cases"]
 
@@ -43,12 +41,6 @@ def _kind(result) -> tuple:
     return kind(result) if hasattr(result, "arguments") else ("dot-product identity",)
 
 
-class _Failure(Exception):
-    def __init__(self, case: LayerCase, result=None, error: Exception | None = None):
-        super().__init__(repr(case))
-        self.case, self.result, self.error = case, result, error
-
-
 def check_rule(forward, rule, spec, *, backward=None, max_examples: int = 20,
                derandomize: bool = True, check_options: dict | None = None,
                **case_options) -> None:
@@ -59,36 +51,7 @@ def check_rule(forward, rule, spec, *, backward=None, max_examples: int = 20,
     ``rule_cases``."""
     __tracebackhide__ = True
     check_options = check_options or {}
-
-    def run(case: LayerCase):
-        return check_case(case, forward, rule, backward, **check_options)
-
-    @settings(max_examples=max_examples, deadline=None, derandomize=derandomize,
-              database=None, print_blob=False, suppress_health_check=list(HealthCheck),
-              phases=(Phase.explicit, Phase.generate), verbosity=Verbosity.quiet)
-    @given(rule_cases(spec, **case_options))
-    def property_holds(case):
-        try:
-            result = run(case)
-        except Exception as error:  # the rule (or its forward) failed on this case
-            raise _Failure(case, error=error) from None
-        if not result.passed:
-            raise _Failure(case, result)
-
-    try:
-        property_holds()
-    except _Failure as failure:
-        if failure.error is not None:
-            raise AssertionError(f"{failure.case!r}\nraised {type(failure.error).__name__}: "
-                                 f"{failure.error}") from None
-        wanted = _kind(failure.result)
-
-        def fails(trial: LayerCase) -> bool:
-            try:
-                return _kind(run(trial)) == wanted
-            except Exception:  # rejected by the forward or rule: not a smaller failure
-                return False
-
-        case = smaller(failure.case, fails, _fixed(case_options.get("dims")))
-        result = failure.result if case == failure.case else run(case)
-        raise AssertionError(f"{case!r}\n{result.table()}") from None
+    falsify(lambda case: check_case(case, forward, rule, backward, **check_options),
+            rule_cases(spec, **case_options), kind_of=_kind,
+            fixed=_fixed(case_options.get("dims")), max_examples=max_examples,
+            derandomize=derandomize)

@@ -227,18 +227,26 @@ def check_layer(forward, backward, spec, *, cache_style: bool = False, max_examp
     if cache_style:
         forward, backward = from_cache_style(forward, backward)
     check_options = check_options or {}
+    falsify(lambda case: case.check(forward, backward, **check_options),
+            layer_cases(spec, **case_options), fixed=_fixed(case_options.get("dims")),
+            max_examples=max_examples, derandomize=derandomize)
 
-    def run(case: LayerCase):
-        return case.check(forward, backward, **check_options)
+
+def falsify(run, cases, *, kind_of=kind, fixed=(), max_examples: int = 20,
+            derandomize: bool = True) -> None:
+    """Call ``run(case) -> result`` on ``max_examples`` cases drawn from ``cases``; the first
+    failing one raises AssertionError with a smaller case of the same failure (``smaller``,
+    ``kind_of``) and its table, and a case on which ``run`` raises with that error."""
+    __tracebackhide__ = True
 
     @settings(max_examples=max_examples, deadline=None, derandomize=derandomize,
               database=None, print_blob=False, suppress_health_check=list(HealthCheck),
               phases=(Phase.explicit, Phase.generate), verbosity=Verbosity.quiet)
-    @given(layer_cases(spec, **case_options))
+    @given(cases)
     def property_holds(case):
         try:
             result = run(case)
-        except Exception as error:  # the layer (or its arguments) failed on this case
+        except Exception as error:  # the checked code (or its arguments) failed on this case
             raise _LayerFailure(case, error=error) from None
         if not result.passed:
             raise _LayerFailure(case, result)
@@ -250,14 +258,14 @@ def check_layer(forward, backward, spec, *, cache_style: bool = False, max_examp
             error = failure.error
             raise AssertionError(f"{failure.case!r}\nraised {type(error).__name__}: "
                                  f"{error}") from None
-        wanted = kind(failure.result)
+        wanted = kind_of(failure.result)
 
         def fails(trial: LayerCase) -> bool:
             try:
-                return kind(run(trial)) == wanted
-            except Exception:  # the layer rejects this smaller case: not a smaller failure
+                return kind_of(run(trial)) == wanted
+            except Exception:  # the code rejects this smaller case: not a smaller failure
                 return False
 
-        case = smaller(failure.case, fails, _fixed(case_options.get("dims")))
+        case = smaller(failure.case, fails, fixed)
         result = failure.result if case == failure.case else run(case)
         raise AssertionError(f"{case!r}\n{result.table()}") from None
