@@ -20,3 +20,19 @@ def test_a_given_scales_strategy_is_drawn_from_without_a_warning():
 
         record()
     assert drawn and set(drawn) == {0.25}
+
+
+def test_hvp_cases_takes_a_given_direction_seeds_strategy_without_a_warning():
+    from autodiff.check.hvp.strategies import hvp_cases
+
+    drawn = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+
+        @settings(max_examples=3, database=None)
+        @given(hvp_cases(st.just(7), sizes=[1, 2, 1]))
+        def record(case):
+            drawn.append(case)
+
+        record()
+    assert len(drawn) == 3 and {case.direction_seed for case in drawn} == {7}

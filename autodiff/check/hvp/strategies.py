@@ -59,7 +59,7 @@ def hvp_cases(direction_seeds: st.SearchStrategy[int] | None = None,
     property test of the mathematics wants."""
     network_options.setdefault("dtype", "float64")
     return st.builds(HVPCase, network_cases(**network_options),
-                     direction_seeds or st.integers(0, 2**32 - 1))
+                     st.integers(0, 2**32 - 1) if direction_seeds is None else direction_seeds)
 
 
 def check_hvp_property(f, hvp, spec, *, max_examples: int = 10, dims=None,
