@@ -2,17 +2,11 @@
 
 Default: the worksheet's 1-6-7-2 logistic network (``reference.init_params``, seed 0) on the
 heart data, one table row per parameter block. ``--random N`` checks N random networks
-<<<<<<< HEAD
 through the compiled fast path and prints networks checked per second (with ``--baseline``,
 next to naive eager ``jax.grad``). ``--plant MISTAKE`` swaps in a planted backprop mistake
 to show a failure.
-``backprop check LAYERS.py`` checks a user's module of layer pairs instead (``check.modules``).
-=======
-through the compiled fast path and prints networks checked per second next to naive eager
-``jax.grad``. ``--plant MISTAKE`` swaps in a planted backprop mistake to show a failure.
 ``backprop check LAYERS.py`` checks a user's module of layer pairs instead (``check.modules``);
 ``--hvp [SLIP]`` checks ``reference.hvp`` (or a planted R-operator slip) instead (``check.hvp``).
->>>>>>> hvp
 Exit 0 all agree, 1 something disagrees, 2 bad usage or input, 4 inconclusive (nothing
 disagrees, but every block is saturated or below the rounding noise floor: nothing was
 tested).
