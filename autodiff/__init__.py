@@ -19,6 +19,7 @@ _LAZY = {
     "check_pair": "autodiff.check.jvp.pair",
     "check_custom_rule": "autodiff.check.custom",
     "check_hvp": "autodiff.check.hvp.check",
+    "plot_graph": "autodiff.check.graph",
     "HVPResult": "autodiff.check.hvp.report",
     "CheckResult": "autodiff.core.report",
     "BlockReport": "autodiff.core.report",

@@ -20,7 +20,8 @@ def python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
 
 
-def test_readme_python_examples_run():
+def test_readme_python_examples_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where the examples write their pictures
     blocks = python_blocks()
     assert len(blocks) >= 4, "the README lost its usage examples"
     namespace: dict = {}
@@ -31,6 +32,7 @@ def test_readme_python_examples_run():
     namespace["test_my_gradients"]()  # the hypothesis property the README shows
     namespace["test_affine_backward"]()  # and its check_layer test of the affine pair
     namespace["test_quadratic_hvp"]()  # and the hvp property of its second-order section
+    assert {"blocks.png", "graph.png"} <= {path.name for path in tmp_path.iterdir()}
 
 
 def users_test_file(gradient: str) -> str:

@@ -57,10 +57,7 @@ class CustomRuleResult:
         return short("CustomRuleResult", "PASS" if self.passed else "FAIL", worst, excess)
 
     def plot(self, path):
-        """The rule's picture (``JVPResult.plot``) where it has one: a ``custom_jvp``'s."""
-        if not hasattr(self.result, "plot"):
-            raise TypeError(f"plot: a picture is drawn for a custom_jvp rule's check, not a "
-                            f"{self.kind}'s")
+        """The rule's check drawn (``Rendered.plot``): each row's error over its tolerance."""
         return self.result.plot(path)
 
     def table(self) -> str:

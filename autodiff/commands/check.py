@@ -2,17 +2,13 @@
 
 Default: the worksheet's 1-6-7-2 logistic network (``reference.init_params``, seed 0) on the
 heart data, one table row per parameter block. ``--random N`` checks N random networks
-<<<<<<< HEAD
 through the compiled fast path and prints networks checked per second (with ``--baseline``,
 next to naive eager ``jax.grad``). ``--plant MISTAKE`` swaps in a planted backprop mistake
-to show a failure.
-``backprop check LAYERS.py`` checks a user's module of layer pairs instead (``check.modules``).
-=======
-through the compiled fast path and prints networks checked per second next to naive eager
-``jax.grad``. ``--plant MISTAKE`` swaps in a planted backprop mistake to show a failure.
+to show a failure. ``--plot FILE`` draws each block's element-wise error over its tolerance,
+``--graph FILE`` the network as a graph, each weight's edge coloured by its agreement
+(``commands.pictures``).
 ``backprop check LAYERS.py`` checks a user's module of layer pairs instead (``check.modules``);
 ``--hvp [SLIP]`` checks ``reference.hvp`` (or a planted R-operator slip) instead (``check.hvp``).
->>>>>>> hvp
 Exit 0 all agree, 1 something disagrees, 2 bad usage or input, 4 inconclusive (nothing
 disagrees, but every block is saturated or below the rounding noise floor: nothing was
 tested).
@@ -26,6 +22,7 @@ import math
 import sys
 
 from autodiff.cli import UsageError
+from autodiff.commands import pictures
 from autodiff.core.arguments import count, layer_sizes, whole_number
 
 DEFAULT_SIZES = [1, 6, 7, 2]
@@ -120,6 +117,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"opinion to cover element by element (default {PROBES}, at "
                              f"most {MAX_PROBES:,}; single network only)")
     parser.add_argument("--json", action="store_true", help="print JSON to stdout")
+    parser.add_argument("--plot", metavar="FILE", default=None,
+                        help="draw each compared block's (argument's, tangent's) error over "
+                             "its tolerance, element by element, as heatmaps into the PNG "
+                             "FILE, the worst element and kinks marked (the network, --hvp, "
+                             "--layer, --stack)")
+    parser.add_argument("--graph", metavar="FILE", default=None,
+                        help="draw the network as a graph into the PNG FILE: each weight an "
+                             "edge coloured by how far its manual gradient is from jax.grad's "
+                             "(networks up to 16 units wide, like the worksheet's)")
     # A user's module of layers (autodiff.check.vjp.modules): every NAME_forward/NAME_backward.
     parser.add_argument("path", nargs="?", default=None, metavar="LAYERS.py",
                         help="check every NAME_forward/NAME_backward pair of this module "
@@ -154,6 +160,8 @@ def _run_hvp(args) -> int:
     result = check_network_hvp(params, x, y, args.activation, hvp, seed=args.seed,
                                dtype=args.dtype)
     status = _report(result, result.table, args.json)
+    if args.plot:
+        pictures.draw({"hvp": result}, args.plot)
     return EXIT_INCONCLUSIVE if status == 0 and result.inconclusive else status
 
 
@@ -197,6 +205,10 @@ def _run_single(args) -> int:
     result = check_gradients(params, x, y, args.activation, manual=manual, dtype=args.dtype,
                              oracle=args.oracle, probes=args.probes)
     status = _report(result, result.table, args.json)
+    if args.plot:
+        pictures.draw({"network": result}, args.plot)
+    if args.graph:
+        pictures.draw_graph(result, args.graph)
     return EXIT_INCONCLUSIVE if status == 0 and result.inconclusive else status
 
 
@@ -231,7 +243,38 @@ def _report(result, text, as_json: bool) -> int:
     return 0 if result.passed else 1
 
 
+def _pictures(args) -> None:
+    """Refuse a picture option the chosen check cannot draw, or a path it cannot write,
+    before any work."""
+    from autodiff.check.graph import MAX_UNITS
+    from autodiff.commands import layers
+
+    if args.plot is not None:
+        for name, value in (("--random", args.random), ("LAYERS.py", args.path)):
+            if value is not None:
+                raise UsageError(f"--plot draws one check; {name} prints a summary of many: "
+                                 "drop one of them")
+        if args.list_layers:
+            raise UsageError("--plot draws a check: use it with --layer NAME or --stack, not "
+                             "--list-layers")
+        args.plot = pictures.plot_path("--plot", args.plot)
+    if args.graph is not None:
+        other = [name for name, given in (
+            ("--hvp", args.hvp is not None), ("--random", args.random is not None),
+            ("LAYERS.py", args.path is not None), ("--layer/--stack", layers.wants(args)))
+            if given]
+        if other:
+            raise UsageError(f"--graph draws the network check as a graph: drop {other[0]}")
+        sizes = args.sizes or DEFAULT_SIZES
+        if max(sizes) > MAX_UNITS:
+            raise UsageError(f"--graph: drawn for networks up to {MAX_UNITS} units wide, got "
+                             f"--sizes {','.join(map(str, sizes))}; --plot FILE draws their "
+                             "heatmaps")
+        args.graph = pictures.plot_path("--graph", args.graph)
+
+
 def run(args) -> int:
+    _pictures(args)
     if args.hvp is not None:
         return _run_hvp(args)
     if args.path is not None:  # a user's module of layers: autodiff.check.vjp.modules

@@ -5,7 +5,8 @@ checks that layer's hand backward against ``jax.vjp`` of its forward on example 
 asks ``check_vjp`` for a second opinion on the same arguments (an oracle it cross-checks by
 finite differences, tolerances and diagnoses of its own); ``--mode jvp`` checks its hand
 forward-mode rule with ``check_jvp`` instead, ``--mode both`` does both and ties the two rules
-by the dot-product identity (``check_pair``); ``--plot FILE`` draws the forward-mode check.
+by the dot-product identity (``check_pair``). ``--plot FILE`` draws what was checked, row by
+row (``commands.pictures``).
 ``--stack TEXT`` checks a stack (``"conv2d(filters=4),relu,maxpool,dense(units=3),
 softmax_cross_entropy"``; shapes are inferred from ``--input``, by default a small batch of
 what the first layer takes; see ``reference.layers.stack``) against ``jax.grad``, then layer by
@@ -21,6 +22,7 @@ import json
 import sys
 
 from autodiff.cli import UsageError
+from autodiff.commands.pictures import draw
 
 NETWORK_OPTIONS = ("sizes", "batch", "activation", "random")
 
@@ -50,10 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="with --layer: check the hand backward (vjp), the hand forward-mode "
                             "rule against jax.jvp (jvp), or both and the dot-product identity "
                             "between them (both)")
-    group.add_argument("--plot", metavar="FILE", default=None,
-                       help="with --layer NAME --mode jvp or both: draw each output's and "
-                            "tangent's error over its tolerance, element by element, into the "
-                            "PNG FILE (worst element and kinks marked)")
     group.add_argument("--stack", metavar="LAYERS", default=None,
                        help='check a stack layer by layer, e.g. "conv2d,relu,maxpool,dense,'
                             'softmax_cross_entropy"; options in brackets: dense(units=3)')
@@ -70,7 +68,7 @@ def wants(args) -> bool:
     """Whether these arguments ask for the layer library rather than the network check."""
     from autodiff.check.layers.mistakes import LAYER_MISTAKES
 
-    return bool(args.list_layers or args.layer or args.stack or args.mode != "vjp" or args.plot
+    return bool(args.list_layers or args.layer or args.stack or args.mode != "vjp"
                 or (args.plant and args.plant in LAYER_MISTAKES))
 
 
@@ -86,9 +84,6 @@ def _usage(args) -> None:
     if args.mode != "vjp" and not args.layer:
         raise UsageError(f"--mode {args.mode} checks a layer's forward-mode rule: use it with "
                          "--layer NAME")
-    if args.plot and args.mode == "vjp":
-        raise UsageError("--plot draws the forward-mode check: use it with --layer NAME "
-                         "--mode jvp or both")
     if args.mode == "jvp" and args.plant:
         raise UsageError("--plant swaps in a wrong backward: use it with --mode vjp or both")
     if args.plant and not wants_layer_mistake(args.plant):
@@ -142,8 +137,12 @@ def run(args) -> int:
                 raise UsageError(f"--plant {mistake.name} is a {mistake.layer} mistake, and the "
                                  f"stack has no {mistake.layer}")
             backwards = {mistake.layer: mistake}
-        return _emit({"stack": check_stack(stack, backwards=backwards, dtype=args.dtype,
-                                           seed=args.seed)}, args.json)
+        results = {"stack": check_stack(stack, backwards=backwards, dtype=args.dtype,
+                                        seed=args.seed)}
+        status = _emit(results, args.json)
+        if args.plot:
+            draw(results, args.plot)
+        return status
     name = args.layer or mistake.layer
     if mistake and mistake.layer != name:
         raise UsageError(f"--plant {mistake.name} is a {mistake.layer} mistake, not {name}'s")
@@ -157,16 +156,15 @@ def run(args) -> int:
         from autodiff.check.jvp.layers import check_layer_jvp, check_layer_pair
 
         results["check_jvp"] = check_layer_jvp(name, dtype=args.dtype, seed=args.seed)
-        if args.plot:
-            try:
-                results["check_jvp"].plot(args.plot)
-            except OSError as error:
-                raise UsageError(f"--plot {args.plot}: cannot write it ({error.strerror})"
-                                 ) from None
     if args.mode == "both":
         results["pair"] = check_layer_pair(name, backward=mistake, options=options,
                                            dtype=args.dtype, seed=args.seed)
     if mistake and not args.layer:  # and in a small stack, to see it named there
         results["stack"] = check_stack(stack_around(name, options), backwards={name: mistake},
                                        dtype=args.dtype, seed=args.seed)
-    return _emit(results, args.json)
+    status = _emit(results, args.json)
+    if args.plot:  # check_vjp's second opinion repeats the layer's rows; a pair has none
+        draw({shown: results[label] for label, shown in (
+            ("layer", "backward"), ("check_jvp", "forward mode"), ("stack", "stack"))
+            if label in results}, args.plot)
+    return status

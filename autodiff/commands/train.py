@@ -17,7 +17,6 @@ import argparse
 import itertools
 import json
 import math
-import os
 import signal
 import sys
 import time
@@ -83,27 +82,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON record on stdout")
 
 
-def picture_path(flag: str, path: str, default_name: str, suffixes) -> str:
-    """Where ``--output``/``--gif`` writes: into ``path`` if it is a folder, with
-    ``default_name``'s suffix added when ``path`` has none; a UsageError for a suffix not in
-    ``suffixes`` or a folder that does not exist."""
-    from autodiff.cli import UsageError
-
-    if os.path.isdir(path):
-        return os.path.join(path, default_name)
-    if path.endswith((os.sep, "/")):  # meant as a folder: not 'nosuchdir/.png'
-        raise UsageError(f"{flag}: the folder {path!r} does not exist")
-    suffix = os.path.splitext(path)[1].lower().lstrip(".")
-    if not suffix:
-        path += os.path.splitext(default_name)[1]
-    elif suffix not in suffixes:
-        raise UsageError(f"{flag}: cannot write a {suffix!r} picture to {path!r}; expected "
-                         f"one of {', '.join(sorted(suffixes))}")
-    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        raise UsageError(f"{flag}: the folder of {path!r} does not exist")
-    return path
-
-
 def _check(args) -> None:
     from matplotlib.backend_bases import FigureCanvasBase
 
@@ -118,6 +96,8 @@ def _check(args) -> None:
                          f"{args.engine} or the ensemble options")
     _refuse_if_too_large(args)
     # Fail before training, not after it, when a picture could not be written.
+    from autodiff.core.arguments import picture_path
+
     args.output = picture_path("--output", args.output, "heart.png",
                                FigureCanvasBase.get_supported_filetypes())
     if args.gif is not None:

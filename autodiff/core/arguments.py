@@ -3,12 +3,14 @@
 Each returns a parser that raises ``argparse.ArgumentTypeError`` saying what it expected, with
 an example of the option's own kind, so argparse reports the option, the text and the
 expectation in one line of its own usage (``argument --ensemble: expected …, got '0'``).
+``picture_path`` checks where a picture is to be written before the work that draws it.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 
 _THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
@@ -98,3 +100,25 @@ def counts(example: str):
         return values
 
     return parse
+
+
+def picture_path(flag: str, path: str, default_name: str, suffixes) -> str:
+    """Where a picture option (``--output``, ``--gif``, ``--plot``) writes: into ``path`` if it
+    is a folder, with
+    ``default_name``'s suffix added when ``path`` has none; a UsageError for a suffix not in
+    ``suffixes`` or a folder that does not exist."""
+    from autodiff.cli import UsageError
+
+    if os.path.isdir(path):
+        return os.path.join(path, default_name)
+    if path.endswith((os.sep, "/")):  # meant as a folder: not 'nosuchdir/.png'
+        raise UsageError(f"{flag}: the folder {path!r} does not exist")
+    suffix = os.path.splitext(path)[1].lower().lstrip(".")
+    if not suffix:
+        path += os.path.splitext(default_name)[1]
+    elif suffix not in suffixes:
+        raise UsageError(f"{flag}: cannot write a {suffix!r} picture to {path!r}; expected "
+                         f"one of {', '.join(sorted(suffixes))}")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise UsageError(f"{flag}: the folder of {path!r} does not exist")
+    return path

@@ -109,8 +109,9 @@ class Rendered:
     first lines), ``columns`` and ``rows()`` (one row per compared block or argument, cells as
     text), ``details()`` (the lines under the table), ``headline()`` (its verdict in a word or
     two) and ``worst()`` (``(name, error over tolerance)`` of its worst row) — and this class
-    prints it: ``table()`` for a person, ``repr`` in one line. ``to_dict()`` is ``document`` of
-    the fields each result declares. Dataclasses using it set ``repr=False``."""
+    prints it: ``table()`` for a person, ``repr`` in one line, ``plot(path)`` as a picture of
+    the rows it lists in ``pictured()``. ``to_dict()`` is ``document`` of the fields each
+    result declares. Dataclasses using it set ``repr=False``."""
 
     columns: tuple = ()
 
@@ -128,6 +129,18 @@ class Rendered:
 
     def worst(self) -> tuple[str | None, float | None]:
         return None, None
+
+    def pictured(self) -> list:
+        """Each compared row's ``picture.Elements``, in order, for ``plot`` (none here)."""
+        return []
+
+    def plot(self, path) -> list[tuple | None]:
+        """A PNG at ``path`` of every compared row's element-wise error over its tolerance
+        (``autodiff.core.picture``), the worst element and kinks marked; returns the worst
+        element per row (``None`` where none errs)."""
+        from autodiff.core.picture import plot_named
+
+        return plot_named({"": self}, path)
 
     def table(self) -> str:
         return "\n".join([self.summary(), "", *aligned([self.columns, *self.rows()]),

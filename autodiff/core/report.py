@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autodiff.core.compare import compare
+from autodiff.core.picture import Elements
 from autodiff.core.render import (
     Rendered,
     document,
@@ -89,6 +90,8 @@ class BlockReport:
     note: str = ""
     # What the wrong gradient looks like (``autodiff.core.diagnose``), set on failing blocks.
     diagnosis: list = field(default_factory=list)
+    # Per element, the largest error over tolerance of the pairs compared (for ``plot``).
+    elements: Elements | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def compare(cls, name, manual, jax, oracle, bound, oracle_bound, saturated: bool,
@@ -98,7 +101,8 @@ class BlockReport:
         per-element rounding bounds (``oracle_bound``: the complex step's own)."""
         if manual is None:
             return cls(name, "fail", math.inf, math.inf, None, None, None, None, None,
-                       probe=probe, note=note)
+                       probe=probe, note=note,
+                       elements=Elements.unusable(name, note or "no gradient returned", jax))
         tol = 2 * bound  # manual and jax.grad each within `bound` of the exact gradient
         error = np.abs(manual - jax)
         ratios = [compare(manual, jax, tol).ratio]
@@ -139,6 +143,7 @@ class BlockReport:
             max_oracle_error=None if oracle_error is None else float(oracle_error.max()),
             probe=probe,
             note=note,
+            elements=Elements(name, worst_ratio, got=manual, expected=jax),
         )
 
     @property
@@ -177,6 +182,11 @@ LEGEND = (
     "three opinions of it\nand its absolute tolerance on |manual - jax.grad| (derived from "
     "rounding, not relative);\n3rd opinion: the complex step covered all elements, or K "
     "random directions (below).")
+
+
+def pictured(blocks: list[BlockReport]) -> list[Elements]:
+    """The blocks' ``Elements``, in order, for ``Rendered.plot``."""
+    return [block.elements for block in blocks if block.elements is not None]
 
 
 @dataclass(repr=False)
@@ -224,6 +234,9 @@ class CheckResult(Rendered):
 
     def worst(self) -> tuple[str | None, float | None]:
         return worst_of((b.name, b.excess) for b in self.blocks)
+
+    def pictured(self) -> list[Elements]:
+        return pictured(self.blocks)
 
     def summary(self) -> str:
         network = "-".join(str(n) for n in self.sizes)

@@ -4,7 +4,7 @@
 ``rule`` is the rule's contract, ``direction`` the forward along the tangents and its
 finite-difference scan, ``oracles`` the opinions of ``J·t`` (``jax.jvp``, the complex step,
 Ridders), ``sensitivity`` how far rounding may move a correct tangent (a failure is judged
-again with it), ``diagnose`` the patterns of a wrong tangent, ``report`` the result and
-``picture`` its heatmaps; the comparison, tolerances and table are ``check.vjp``'s and
-``core.compare``'s. ``layers`` checks the layer library's rules, ``slips`` plants and names
+again with it), ``diagnose`` the patterns of a wrong tangent, ``report`` the result; the
+comparison, tolerances and table are ``check.vjp``'s and ``core.compare``'s, its picture
+``core.picture``'s. ``layers`` checks the layer library's rules, ``slips`` plants and names
 their mistakes, ``strategies`` property-tests a rule in a user's own suite."""

@@ -18,7 +18,6 @@ import numpy as np
 from autodiff.check.jvp import oracles as jvp_oracles
 from autodiff.check.jvp.diagnose import term_diagnoses
 from autodiff.check.jvp.direction import Direction, scan_direction
-from autodiff.check.jvp.picture import Elements
 from autodiff.check.jvp.report import JVPResult
 from autodiff.check.jvp.rule import call_rule, make_tangents, split_result
 from autodiff.check.jvp.sensitivity import raised, sensitivity
@@ -27,7 +26,6 @@ from autodiff.check.vjp.args import Layout, degenerate_warnings, forward_outputs
 from autodiff.check.vjp.compare import Opinion, compare
 from autodiff.check.vjp.diagnose import Context
 from autodiff.check.vjp.tolerance import UNIT_ROUNDOFF, rounding_bound, rounding_count
-from autodiff.core.compare import compare as judge
 
 ORACLES = ("auto", "jax", "complex-step", "ridders")
 _TANGENT_STREAM = 0x6A7670  # "jvp": the tangents' draws, apart from the user's seed
@@ -63,8 +61,7 @@ def _primal_report(name: str, slot: int, got, base, own, scan, reach: float, cou
     """The rule's primal output against the forward's (float64): within the rounding of a
     correct computation in ``dtype`` — the output's size, its largest element, and its change
     when the inputs move by their own size (``reach`` along the tangent: rounding the inputs
-    moves it by ``u`` of that) — plus twice the forward's own error in ``dtype`` here.
-    Returns the report and the row's ``Elements``."""
+    moves it by ``u`` of that) — plus twice the forward's own error in ``dtype`` here."""
     u = UNIT_ROUNDOFF[np.dtype(dtype)]
     size = np.abs(base) + float(np.max(np.abs(base), initial=0.0)) + scan.secant * reach
     tolerance = count * u * size + 2 * np.abs(own - base) + float(
@@ -77,18 +74,7 @@ def _primal_report(name: str, slot: int, got, base, own, scan, reach: float, cou
                      f"the rule's {name} has shape {np.shape(got)}, expected {base.shape}",
                      opinion, still, tolerance, context)
     report.trust = opinion.trust
-    return report, _elements(name, got, opinion, still, tolerance)
-
-
-def _elements(name: str, got, opinion: Opinion, scan, tolerance) -> list[Elements]:
-    """The row's per-element error over tolerance, as the one comparison measures it (none
-    for an unusable array)."""
-    if got is None or np.shape(got) != opinion.values.shape:
-        return []
-    kinks = scan.kink & scan.scanned
-    judged = judge(got, opinion.values, tolerance, kink=kinks, low=scan.low, high=scan.high,
-                   interval_error=scan.interval_error, checked=opinion.checked)
-    return [Elements(name, judged.ratio, kinks)]
+    return report
 
 
 def _again(report, name, slot, got, note, opinion, scan, tolerance, context, why: str):
@@ -138,17 +124,16 @@ def check_jvp(forward, rule, *args, tangents=None, dtype=None, seed: int = 0, wr
     found = _jax_found(forward, direction, oracle)
     opinions = jvp_oracles.choose(direction, scans, bounds64, found, oracle)
     context = _context(layout, outputs)
-    reports, elements, sensitivities, higher = [], [], None, None
+    reports, sensitivities, higher = [], None, None
     for slot, scan in enumerate(scans):
         if scan is None:
             continue
         label = f"out[{slot}]" if is_tuple else "out"
         own = np.asarray(outputs[slot], np.float64)
-        primal, row = _primal_report(label, slot, np.asarray(outs[slot], np.float64),
+        primal = _primal_report(label, slot, np.asarray(outs[slot], np.float64),
                                      direction.base[slot], own, scan, direction.scale, count,
                                      layout.dtype, context)
         reports.append(primal)
-        elements += row
         opinion = opinions[slot]
         tolerance = rounding_bound(scan, count, layout.dtype) + bounds64[slot] + opinion.extra
         report = compare(f"tangent of {label}", slot, got[slot], notes[slot], opinion, scan,
@@ -178,7 +163,6 @@ def check_jvp(forward, rule, *args, tangents=None, dtype=None, seed: int = 0, wr
                                     notes[slot], opinion, scan, tolerance, context,
                                     "the rule agrees one precision up; its own rounding "
                                     "allowed")
-        elements += _elements(f"tangent of {label}", got[slot], opinion, scan, tolerance)
         if not report.passed and got[slot] is not None and got[slot].shape == scan.kink.shape:
             limit = float(np.max(tolerance, initial=0.0))
             named = term_diagnoses(got[slot], opinion.values, limit,
@@ -192,4 +176,4 @@ def check_jvp(forward, rule, *args, tangents=None, dtype=None, seed: int = 0, wr
                      forward_name=getattr(forward, "__name__", repr(forward)),
                      backward_name=rule_name,
                      dout="given" if tangents is not None else f"random (seed {seed})",
-                     warnings=warnings, elements=elements)
+                     warnings=warnings)

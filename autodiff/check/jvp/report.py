@@ -3,9 +3,8 @@ value and one per its tangent (``ArgumentReport``s named ``out`` and ``tangent o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from autodiff.check.jvp.picture import plot_elements
 from autodiff.check.vjp.report import VJPResult
 from autodiff.core.render import short, worst_of
 
@@ -14,16 +13,7 @@ from autodiff.core.render import short, worst_of
 class JVPResult(VJPResult):
     """``passed``, ``arguments`` (the rows: ``result["tangent of out"]``), ``dtype``, the
     forward's and the rule's names (``backward_name`` holds the rule's), how the tangents were
-    drawn (``dout``) and ``warnings``; ``elements`` keeps each compared row's per-element
-    error over tolerance for ``plot``."""
-
-    elements: list = field(default_factory=list, repr=False)
-
-    def plot(self, path) -> list[tuple | None]:
-        """A PNG at ``path`` of every row's error over its tolerance (``picture``); returns
-        the worst element marked per row."""
-        title = f"jvp rule {self.backward_name}: {'PASS' if self.passed else 'FAIL'}"
-        return plot_elements(self.elements, path, title)
+    drawn (``dout``) and ``warnings``; ``plot`` draws every row."""
 
     def __repr__(self) -> str:
         worst, excess = worst_of((a.name, a.excess) for a in self.arguments)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from autodiff.core.render import Rendered, aligned, document, index, number, worst_of
-from autodiff.core.report import BlockReport
+from autodiff.core.report import BlockReport, pictured
 
 KINK = "a kink"  # the note of a gradient that differs from jax.vjp only at a kink
 
@@ -59,6 +59,9 @@ class LayerResult(Rendered):
 
     def worst(self) -> tuple[str | None, float | None]:
         return worst_of((b.name, b.excess) for b in self.blocks)
+
+    def pictured(self) -> list:
+        return pictured(self.blocks)
 
     def rows(self) -> list[tuple]:
         return block_rows(self.blocks)
@@ -109,6 +112,9 @@ class StackResult(Rendered):
 
     def worst(self) -> tuple[str | None, float | None]:
         return worst_of((b.name, b.excess) for b in self.blocks)
+
+    def pictured(self) -> list:
+        return pictured(self.blocks)
 
     def rows(self) -> list[tuple]:
         return block_rows(self.blocks)

@@ -19,6 +19,7 @@ from autodiff.check.vjp.report import ArgumentReport
 from autodiff.core.compare import compare as judge
 from autodiff.core.compare import tie_gap
 from autodiff.core.diagnose import Diagnosis
+from autodiff.core.picture import Elements
 
 
 @dataclass
@@ -48,15 +49,19 @@ def compare(name: str, position: int, got, note: str, opinion: Opinion, scan: Sc
     if got is None or got.shape != shape:
         diagnosis = [] if got is None else diagnose_argument(
             got, opinion.values, tolerance, opinion.checked, None, context)
+        why = note or ("no gradient returned" if got is None else
+                       f"shape {got.shape}, expected {shape}")
         return ArgumentReport(status="fail", max_abs_error=np.inf, max_rel_error=np.inf,
                               worst_index=None, got=None, expected=None, tolerance=None,
-                              diagnosis=diagnosis, **base)
+                              diagnosis=diagnosis, elements=Elements.unusable(name, why),
+                              **base)
     on_kinks = scan.kink & scan.scanned
     judged = judge(got, opinion.values, tolerance, kink=on_kinks, low=scan.low, high=scan.high,
                    interval_error=scan.interval_error, checked=opinion.checked)
     distance, margin, ratio, failing = (judged.distance, judged.margin, judged.ratio,
                                         judged.failing)
     worst = judged.worst if judged.worst is not None else ()
+    base["elements"] = Elements(name, ratio, on_kinks)
     on_kink = bool(on_kinks[worst]) if ratio.size else False
     diagnosis, status = [], "pass" if judged.passed else "fail"
     for tie in ties if status == "pass" else ():

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from autodiff.core.diagnose import Diagnosis
+from autodiff.core.picture import Elements
 from autodiff.core.render import (
     Rendered,
     document,
@@ -59,6 +60,8 @@ class ArgumentReport:
     checked: int = 0
     diagnosis: list[Diagnosis] = field(default_factory=list)
     note: str = ""
+    # Per element, the comparison's error over tolerance and the kinks (for ``plot``).
+    elements: Elements | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -125,6 +128,9 @@ class VJPResult(Rendered):
 
     def worst(self) -> tuple[str | None, float | None]:
         return worst_of((a.name, a.excess) for a in self.arguments)
+
+    def pictured(self) -> list[Elements]:
+        return [a.elements for a in self.arguments if a.elements is not None]
 
     def summary(self) -> str:
         verdict = ("PASS: every gradient agrees with its oracle" if self.passed
