@@ -358,7 +358,7 @@ assert hvp_result.passed
 # %% [markdown]
 # ## 5. A planted mistake, caught and pictured
 #
-# The easiest term to lose is $\sigma''$: a student who differentiates
+# A term easily lost is $\sigma''$: a student who differentiates
 # $\boldsymbol{\delta} = (\dots) \odot \sigma'(\mathbf{z})$ may treat $\sigma'(\mathbf{z})$ as
 # a constant. `autodiff.check.hvp.slips` plants four such slips in an otherwise right
 # R-operator; here is that one, checked in place of `reference.hvp`:
@@ -372,17 +372,37 @@ assert not slip_result.passed
 # %% [markdown]
 # Every block fails, by far more than its tolerance, and the diagnosis names the slip: the
 # check recomputes each known slip on the same point and reports the one whose product
-# matches. The Hessian is still symmetric: dropping $\sigma''$ in every layer leaves the
-# Hessian of a different, still smooth, function. (The slips `missing-cross-term` and
-# `missing-direction-term`, one of a pair of cross terms each, also break the symmetry.)
+# matches. The product is still symmetric: the $\sigma''$ terms it drops make up a symmetric
+# matrix of their own, so the symmetry check alone would miss this slip; the comparison with
+# JAX does not.
 #
-# A picture of where it goes wrong: each block's error divided by its tolerance, element by
-# element, on a log colour scale, with the worst element marked.
+# A picture of where it goes wrong: `plot` draws each block's error over its tolerance,
+# element by element, on a log colour scale (blue inside the tolerance, red outside), and boxes
+# the worst element of each block; it returns those elements, the table's *worst* column.
 
 # %%
 picture = Path(tempfile.mkdtemp()) / "dropped-sigma-second.png"
-slip_result.plot(picture)
+marked = slip_result.plot(picture)
+print("worst element per block:", dict(zip(["W1", "b1", "W2", "b2", "W3", "b3"], marked,
+                                           strict=True)))
 display(Image(filename=picture))
+
+# %% [markdown]
+# Every element of every block is far outside its tolerance: $\sigma''$ enters
+# $R\{\boldsymbol{\delta}^{(3)}\}$, and every block's product is built from it. A slip that
+# touches only some blocks shows where it is. Without the cross term
+# $\boldsymbol{\delta}^{(n)} R\{\mathbf{a}^{(n-1)}\}^\top$, only the weights of layers 2 and 3
+# are wrong ($R\{\mathbf{a}^{(0)}\} = 0$ in layer 1), and $H$ is no longer symmetric:
+
+# %%
+cross_result = check_network_hvp(params, x, y, hvp=HVP_SLIPS["missing-cross-term"].hvp)
+print(cross_result.summary())
+for _, text in cross_result.diagnosis:  # what the whole product's failure is recognised as
+    print("diagnosis:", text)
+cross_picture = picture.with_name("missing-cross-term.png")
+cross_result.plot(cross_picture)
+display(Image(filename=cross_picture))
+assert not cross_result.passed
 
 # %% [markdown]
 # ## 6. When to use which mode
