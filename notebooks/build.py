@@ -32,7 +32,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "source"
-NAMES = ("backpropagation", "checking-your-gradients", "hand-deriving-layers")
+NAMES = ("backpropagation", "checking-your-gradients", "hand-deriving-layers",
+         "forward-and-reverse")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 EXECUTED = HERE / "executed"  # --execute's default output folder (git-ignored)
 CELL_TIMEOUT_S = 600  # a hung cell fails the run instead of hanging it

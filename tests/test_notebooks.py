@@ -117,6 +117,14 @@ EVIDENCE = {
     "hand-deriving-layers": (["PASS: the hand backward agrees with jax.vjp",
                               "dx: batchnorm-no-mean-variance-paths", "pass, at a kink",
                               "first wrong layer: layer 3 (maxpool)"], 0),
+    # the hand JVP passes check_jvp and, with the hand backward, the dot-product test; the
+    # hand HVP passes; two planted R-operator slips fail and are named; the cost figure and
+    # the two slips' error pictures render inline
+    "forward-and-reverse": (["PASS: every output and tangent agrees with its oracle",
+                             "PASS: the forward-mode rule and the backward agree",
+                             "PASS: H v agrees with its oracle in every argument",
+                             "FAIL: the hvp is wrong in", "diagnosis: σ'' dropped",
+                             "diagnosis: the cross term"], 3),
 }
 
 
