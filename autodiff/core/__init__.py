@@ -5,8 +5,9 @@ ties; the network check, ``check_vjp``, the layer and stack checks and the grade
 end in it), ``render`` (the one renderer of every result: its table, its one-line ``repr``, its
 JSON document and, through ``picture``, its heatmaps), ``inputs`` (dtype, random upstream
 gradient, per-call copies), ``tolerance`` (the network's derived rounding bounds;
-``running_error`` derives them for any JAX computation) and ``slips`` (the network's one table
-of backprop slips, which plants them and, through the ``diagnose`` engine, names them).
+``running_error`` derives them for any JAX computation, and ``extended`` runs one in
+``longdouble`` to tell an oracle's own rounding from a mistake) and ``slips`` (the network's one
+table of backprop slips, which plants them and, through the ``diagnose`` engine, names them).
 ``report`` is the network's per-block result.
 
 Beside it: the JAX twins of the network (``network``) and of the layer library (``layers``), the

@@ -195,6 +195,32 @@ def jax_gradients(forward, layout: Layout, douts: list, reference: list,
     raise OracleUnavailable("; ".join(reasons))
 
 
+def jax_extended(forward, layout: Layout, douts: list, name: str) -> list | None:
+    """``jax.vjp``'s gradients (oracle ``name``) by the very program it runs, evaluated in
+    ``longdouble`` (``core.extended``), as float64, per differentiable argument; ``None``
+    where ``longdouble`` is float64 or the program has a primitive without a rule there."""
+    import jax
+
+    from autodiff.core import extended
+
+    function = forward if name == JAX_NAMES[0] else rebound(forward)
+    if function is None or not extended.available():
+        return None
+    f = of_differentiable(function, layout)
+    cotangents = tuple(np.asarray(d, np.float64) for d in douts if d is not None)
+
+    def gradients(*inputs):
+        return jax.vjp(f, *inputs)[1](cotangents)
+
+    try:
+        with jax.enable_x64(True):
+            inputs = [np.asarray(v, np.float64) for v in layout.differentiable()]
+            closed = jax.make_jaxpr(gradients)(*inputs)
+        return [np.asarray(g, np.float64) for g in extended.evaluate(closed, *inputs)]
+    except Exception:  # a primitive without a rule, or code JAX cannot trace: no answer
+        return None
+
+
 def complex_step(probe: Probe, position: int, mask: np.ndarray) -> np.ndarray:
     """``∂φ/∂x_j`` at the elements in ``mask`` (zeros elsewhere) by the complex step."""
     x = probe.value(position)

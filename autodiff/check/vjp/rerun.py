@@ -1,6 +1,8 @@
 """``check_vjp``'s side of ``autodiff.check.precision``: a backward failing against an exact
 oracle judged again, with its gradient's sensitivity to rounding its inputs and ``dout``, and
-with the backward rerun one precision up. Computed once per check, only when needed."""
+with the backward rerun one precision up; and, failing against ``jax.vjp``, the oracle's own
+program rerun one precision up (``oracle_extended``). Computed once per check, only when
+needed."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class Rerun:
         self.changes: dict = {}
         self.higher: list | None = None
         self.tried = False
+        self.extended: dict = {}
 
     def _ask(self, name: str):
         def ask(values, douts):
@@ -61,6 +64,18 @@ class Rerun:
         if np.any(change > np.sqrt(UNIT_ROUNDOFF[np.dtype(self.layout.dtype)]) * scale):
             return None
         return precision.SENSITIVITY_SLACK * change
+
+    def oracle_extended(self, slot: int, name: str) -> np.ndarray | None:
+        """The JAX oracle ``name``'s gradient of argument ``slot`` by its own program run in
+        ``longdouble`` (``oracles.jax_extended``), or ``None``."""
+        if name not in self.extended:
+            self.extended[name] = vjp_oracles.jax_extended(self.forward, self.layout,
+                                                           self.douts, name)
+        values = self.extended[name]
+        if values is None or values[slot].shape != np.shape(
+                self.layout.values[self.layout.wrt[slot]]):
+            return None
+        return values[slot]
 
     def raised(self, slot: int) -> np.ndarray | None:
         """The backward's gradient of argument ``slot`` (float64) with its inputs and ``dout``
