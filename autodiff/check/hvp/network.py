@@ -91,7 +91,7 @@ def check_network_hvp(params, x, y, activation: str = "logistic", hvp=None, *, v
                       activation=activation)
         return tuple(block for pair in product for block in pair)
 
-    flat_hvp.__name__ = getattr(hvp, "__name__", "hvp")
+    flat_hvp.__name__ = _name(hvp)
     if v is None:
         direction = random_direction(blocks, seed)
     else:
@@ -114,6 +114,15 @@ def check_network_hvp(params, x, y, activation: str = "logistic", hvp=None, *, v
     arguments = [a if a.passed else replace(a, diagnosis=[*found, *(
         d for d in a.diagnosis if d.key != "unrecognised")]) for a in result.arguments]
     return replace(result, arguments=arguments, diagnosis=found)
+
+
+def _name(hvp) -> str:
+    """How the report names ``hvp``: ``reference.hvp``, a planted slip by its name, or the
+    function's own name."""
+    if hvp is reference_hvp:
+        return "reference.hvp"
+    slip = getattr(getattr(hvp, "__self__", None), "name", None)
+    return f"{slip} (planted)" if isinstance(slip, str) else getattr(hvp, "__name__", "hvp")
 
 
 def _saturated(result: HVPResult, params, x, y, activation: str, dtype) -> HVPResult:

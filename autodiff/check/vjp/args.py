@@ -257,7 +257,8 @@ def as_gradients(grads, layout: Layout) -> tuple[list, list[str]]:
 def forward_outputs(forward, layout: Layout) -> tuple[list, bool, list[str]]:
     """``(outputs, is_tuple, warnings)`` of ``forward`` on fresh copies of the arguments,
     called twice: a forward whose two answers differ (dropout without its seed among the
-    arguments) is refused, one that writes into its arguments is warned about."""
+    arguments) is refused, one that writes into its arguments or answers in a narrower float
+    than the check's dtype (JAX without float64 on) is warned about."""
     given = layout.call_args()
     outputs, is_tuple = as_outputs(forward(*given))
     warnings = written_warnings("forward", layout, given)
@@ -265,4 +266,12 @@ def forward_outputs(forward, layout: Layout) -> tuple[list, bool, list[str]]:
     if not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(outputs, again, strict=True)):
         raise ValueError("forward: two calls on the same arguments returned different outputs; "
                          "a random forward (dropout) needs its seed among the arguments")
+    narrow = sorted({o.dtype.name for o in outputs if np.issubdtype(o.dtype, np.floating)
+                     and np.finfo(o.dtype).eps > np.finfo(layout.dtype).eps})
+    if narrow:
+        warnings.append(
+            f"forward: returned {'/'.join(narrow)} for {layout.dtype.name} arguments, so its "
+            f"rounding is {narrow[0]}'s and the check compares it with {layout.dtype.name} "
+            "oracles; JAX computes in float32 unless float64 is on: call the check inside "
+            "`with jax.enable_x64(True):`, or check in dtype='float32'")
     return outputs, is_tuple, warnings

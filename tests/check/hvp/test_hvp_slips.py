@@ -136,3 +136,14 @@ def test_cli_usage_errors_exit_two(capsys, argv, words):
     except SystemExit as stop:  # argparse's own errors
         status, err = stop.code, capsys.readouterr().err
     assert status == 2 and words in err
+
+
+def test_the_report_names_the_reference_and_a_planted_slip():
+    from autodiff.check.hvp.network import check_network_hvp
+    from autodiff.check.hvp.slips import get_slip
+
+    params = reference.init_params([1, 3, 2], rng=0, scale=0.5)
+    x, y = reference.training_data(20)
+    assert check_network_hvp(params, x, y).summary().startswith("hvp reference.hvp of f")
+    planted = check_network_hvp(params, x, y, hvp=get_slip("gauss-newton").hvp)
+    assert planted.summary().startswith("hvp gauss-newton (planted) of f")

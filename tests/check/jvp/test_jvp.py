@@ -187,3 +187,25 @@ def test_the_pair_allows_each_rule_its_own_side_of_a_kink():
     assert result.passed and result.kinks == 1, result.table()
     doubled = check_pair(relu, relu_jvp, lambda dout, x: dout * (x >= 0) * (1 + (x == 0)), x)
     assert not doubled.passed
+
+
+def test_a_jax_forward_in_float32_for_a_float64_check_is_warned_about():
+    import jax
+    import jax.numpy as jnp
+
+    x = np.random.default_rng(3).standard_normal((3, 4))
+
+    def forward(x):
+        return jnp.tanh(x)
+
+    def rule(primals, tangents):
+        (x,), (dx,) = primals, tangents
+        return jnp.tanh(x), dx * (1 - jnp.tanh(x) ** 2)
+
+    with jax.enable_x64(False):  # JAX's default: float32 whatever it is given
+        narrow = check_jvp(forward, rule, x)
+    assert any("returned float32 for float64 arguments" in w for w in narrow.warnings)
+    assert "jax.enable_x64" in narrow.table()
+    with jax.enable_x64(True):
+        wide = check_jvp(forward, rule, x)
+    assert wide.passed and not any("returned float32" in w for w in wide.warnings)

@@ -117,14 +117,20 @@ def test_check_layer_works_in_a_users_own_suite(tmp_path):
 def test_the_short_module_names_re_export_the_public_strategies_and_mistakes():
     # Issue 11 names `autodiff.strategies`, issue 14 `autodiff.mistakes`: both import as modules.
     import autodiff
+    import autodiff.check.hvp.strategies
+    import autodiff.check.jvp.strategies
     import autodiff.check.mistakes
     import autodiff.check.strategies
     import autodiff.mistakes
     import autodiff.strategies
 
-    for short, long in ((autodiff.strategies, autodiff.check.strategies),
-                        (autodiff.mistakes, autodiff.check.mistakes)):
+    homes = {autodiff.strategies: (autodiff.check.strategies, autodiff.check.jvp.strategies,
+                                   autodiff.check.hvp.strategies),
+             autodiff.mistakes: (autodiff.check.mistakes,)}
+    for short, longs in homes.items():
         assert short.__all__
         for name in short.__all__:
-            assert getattr(short, name) is getattr(long, name), name
+            assert any(getattr(short, name) is getattr(long, name, None) for long in longs), name
+    assert {"check_rule", "rule_cases", "hvp_cases", "check_hvp_property"} <= set(
+        autodiff.strategies.__all__)
     assert autodiff.strategies.check_layer is autodiff.check.strategies.check_layer
