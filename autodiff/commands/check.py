@@ -56,7 +56,7 @@ def _integer_at_least(minimum: int, what: str, maximum: int | None = None,
     return parse
 
 
-_positive = _integer_at_least(1, "a positive integer")
+_positive = _integer_at_least(1, "a positive integer such as 32")
 
 
 def _scale(text: str) -> float:
@@ -88,12 +88,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="precision of the gradients compared: float64 (default; the "
                              "tightest tolerances) or float32 (tolerances widen with its "
                              "rounding, derived the same way)")
-    parser.add_argument("--seed", type=_integer_at_least(0, "a non-negative integer"), default=0,
+    parser.add_argument("--seed", type=_integer_at_least(0, "a non-negative integer such as 0"),
+                        default=0,
                         help="seed of the params (and data)")
     parser.add_argument("--scale", type=_scale, default=None, metavar="S",
                         help="every weight and bias is S times a standard normal (default 0.5, "
                              "the worksheet's; large S saturates the units)")
-    parser.add_argument("--random", type=_integer_at_least(1, "a positive integer", MAX_NETWORKS),
+    parser.add_argument("--random",
+                        type=_integer_at_least(1, "a positive integer such as 1000", MAX_NETWORKS),
                         metavar="N", default=None,
                         help="check N random networks (depth 1-5, widths 1-16, batch 1-256, "
                              "both activations unless --activation is given) and report "
@@ -109,8 +111,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-oracle", dest="oracle", action="store_false",
                         help="skip the third opinion (the complex step): manual versus "
                              "jax.grad only, for quick runs")
+    parser.add_argument("--third-opinion", choices=["auto", "always"], default=None,
+                        help="where the third opinion runs: auto (default) on the blocks where "
+                             "it decides something or costs next to nothing, always on every "
+                             "block (single network only)")
     parser.add_argument("--probes", default=PROBES, metavar="K",
-                        type=_integer_at_least(1, "a positive integer", MAX_PROBES,
+                        type=_integer_at_least(1, "a positive integer such as 16", MAX_PROBES,
                                                "each is a complex-step pass of every probed "
                                                "block: 4,096 take minutes at 784,512,512,10"),
                         help="random directions for each block too large for the third "
@@ -149,7 +155,9 @@ def _run_hvp(args) -> int:
     from autodiff.commands import layers
 
     clash = [name for name, value in (("--random", args.random), ("--plant", args.plant),
-                                      ("LAYERS.py", args.path)) if value is not None]
+                                      ("LAYERS.py", args.path),
+                                      ("--third-opinion", args.third_opinion))
+             if value is not None]
     clash += ["--layer/--stack/--list-layers"] if layers.wants(args) else []
     if clash:
         raise UsageError(f"--hvp checks the network's Hessian-vector product: drop "
@@ -203,7 +211,8 @@ def _run_single(args) -> int:
     params, x, y = _data(args)
     manual = get_mistake(args.plant, args.activation) if args.plant else None
     result = check_gradients(params, x, y, args.activation, manual=manual, dtype=args.dtype,
-                             oracle=args.oracle, probes=args.probes)
+                             oracle=args.oracle, probes=args.probes,
+                             third_opinion=args.third_opinion or "auto")
     status = _report(result, result.table, args.json)
     if args.plot:
         pictures.draw({"network": result}, args.plot)
@@ -298,6 +307,10 @@ def run(args) -> int:
         raise UsageError("--baseline/--naive-sample time the eager baseline of --random N")
     if args.naive_sample and not args.baseline:
         raise UsageError(f"--naive-sample {args.naive_sample}: applies with --baseline")
+    if args.third_opinion is not None and (args.random is not None or not args.oracle):
+        raise UsageError(f"--third-opinion {args.third_opinion}: "
+                         + ("--no-oracle skips the third opinion" if not args.oracle else
+                            "applies to a single network check, not --random"))
     if args.random is not None:
         return _run_random(args)
     return _run_single(args)

@@ -24,7 +24,7 @@ import sys
 from autodiff.cli import UsageError
 from autodiff.commands.pictures import draw
 
-NETWORK_OPTIONS = ("sizes", "batch", "activation", "random")
+NETWORK_OPTIONS = ("sizes", "batch", "activation", "random", "third_opinion")
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -73,7 +73,8 @@ def wants(args) -> bool:
 
 
 def _usage(args) -> None:
-    given = [f"--{name}" for name in NETWORK_OPTIONS if getattr(args, name, None) is not None]
+    given = [f"--{name.replace('_', '-')}" for name in NETWORK_OPTIONS
+             if getattr(args, name, None) is not None]
     if given:
         raise UsageError(f"{', '.join(given)}: options of the network check; drop them with "
                          "--layer, --stack or a layer mistake")

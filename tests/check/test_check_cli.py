@@ -99,7 +99,7 @@ def test_no_oracle_skips_the_third_opinion(capsys):
     [
         (["--sizes", "1,x"], "argument --sizes: expected layer widths n_in,…,n_out"),
         (["--batch", "0"], "argument --batch: expected a positive integer"),
-        (["--seed", "-1"], "argument --seed: expected a non-negative integer, got '-1'"),
+        (["--seed", "-1"], "argument --seed: expected a non-negative integer such as 0, got '-1'"),
         (["--random", "5", "--sizes", "1,2"], "--random draws its own sizes"),
         (["--random", "5", "--scale", "2"], "drop --scale"),
         (["--scale", "-1"], "argument --scale: expected a positive number like 0.5, got '-1'"),
@@ -109,7 +109,15 @@ def test_no_oracle_skips_the_third_opinion(capsys):
         # a million directions once ran for minutes before anything was printed
         (["--probes", "1000000"], "argument --probes: expected at most 4,096"),
         (["--random", "100,000,001"], "argument --random: expected at most 100,000,000"),
-        (["--random", "5,0"], "argument --random: expected a positive integer, got '5,0'"),
+        (["--random", "5,0"], "argument --random: expected a positive integer such as 1000, "
+                              "got '5,0'"),
+        (["--batch", "x"], "argument --batch: expected a positive integer such as 32, got 'x'"),
+        (["--probes", "0"], "expected a positive integer such as 16, got '0'"),
+        (["--third-opinion", "always", "--no-oracle"], "--no-oracle skips the third opinion"),
+        (["--third-opinion", "auto", "--random", "3"], "a single network check, not --random"),
+        (["--third-opinion", "always", "--layer", "relu"], "--third-opinion: options of the "
+                                                          "network check"),
+        (["--third-opinion", "always", "--hvp"], "drop --third-opinion"),
     ],
 )
 def test_bad_usage_exits_two_with_one_line(capsys, argv, message):
@@ -120,6 +128,19 @@ def test_bad_usage_exits_two_with_one_line(capsys, argv, message):
     assert status == 2
     assert message in err
     assert "Traceback" not in err
+
+
+def test_third_opinion_always_runs_it_on_blocks_auto_leaves_without(capsys):
+    # 24-16-2: W1 (384 elements) is probed, or skipped by auto where manual and jax.grad
+    # agree far inside the bound; always runs it on every block.
+    argv = ["--sizes", "24,16,2", "--json"]
+    auto = json.loads(run(capsys, *argv)[1])
+    always = json.loads(run(capsys, *argv, "--third-opinion", "always")[1])
+    covered = [b["third_opinion"] is not None or b["third_opinion_probe"] is not None
+               for b in always["blocks"]]
+    assert all(covered)
+    assert not all(b["third_opinion"] is not None or b["third_opinion_probe"] is not None
+                   for b in auto["blocks"])
 
 
 def test_counts_are_read_as_the_help_writes_them():

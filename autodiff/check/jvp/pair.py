@@ -23,7 +23,7 @@ from autodiff.check.jvp.rule import call_rule, make_tangents, split_result
 from autodiff.check.vjp.args import Layout, as_gradients, as_outputs, dout_copy, make_dout
 from autodiff.check.vjp.check import check_vjp
 from autodiff.check.vjp.tolerance import UNIT_ROUNDOFF, rounding_bound, rounding_count
-from autodiff.core.render import number, short
+from autodiff.core.render import document, number, short
 
 _STREAM = 0x70616972  # "pair"
 
@@ -71,11 +71,9 @@ class PairResult:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        return {"passed": self.passed, "dtype": self.dtype, "forward_side": self.forward_side,
-                "backward_side": self.backward_side, "gap": self.gap,
-                "tolerance": self.tolerance, "kinks": self.kinks, "notes": list(self.notes),
-                "jvp": None if self.jvp is None else self.jvp.to_dict(),
-                "vjp": None if self.vjp is None else self.vjp.to_dict()}
+        """JSON-ready (``render.document``: a non-finite side or gap is ``null``)."""
+        return document(self, ("passed", "dtype", "forward_side", "backward_side", "gap",
+                               "tolerance", "kinks", "notes", "jvp", "vjp"))
 
 
 def check_pair(forward, jvp_rule, backward, *args, dtype=None, seed: int = 0, wrt=None,

@@ -180,6 +180,20 @@ def test_the_pair_names_the_wrong_rule():
     assert not forward_wrong.passed and forward_wrong.vjp.passed and not forward_wrong.jvp.passed
 
 
+def test_a_pair_with_a_nan_gradient_fails_and_its_json_is_valid():
+    import json
+
+    def nan_dw(dout, x, w, b):
+        dx, dw, db = dense_backward(dout, x, w, b)
+        return dx, np.full_like(dw, np.nan), db
+
+    result = check_pair(dense, dense_jvp, nan_dw, X, W, B)
+    assert not result.passed
+    document = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert document["passed"] is False and document["backward_side"] is None
+    assert document["vjp"]["passed"] is False
+
+
 def test_the_pair_allows_each_rule_its_own_side_of_a_kink():
     x = RNG.standard_normal((3, 4))
     x[1, 2] = 0.0
