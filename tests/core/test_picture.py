@@ -84,7 +84,7 @@ def test_the_network_check_draws_every_block_and_marks_the_planted_element(tmp_p
 
 
 def test_the_hvp_check_draws_a_planted_slip_in_every_block(tmp_path):
-    params, x, y = worksheet()
+    params, x, y = worksheet((1, 3, 2))
     result = check_network_hvp(params, x, y, hvp=get_slip("dropped-sigma-second").hvp)
     result.plot(tmp_path / "hvp.png")
     assert is_png(tmp_path / "hvp.png")
