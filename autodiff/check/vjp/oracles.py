@@ -102,9 +102,9 @@ def of_differentiable(function, layout: Layout):
     return f
 
 
-def _program(function, layout: Layout, dtype):
-    """``jit((inputs, cotangents) -> (primal, grads))`` of ``function`` (see
-    ``of_differentiable``)."""
+def _primal_and_grads(function, layout: Layout):
+    """``(inputs, cotangents) -> (primal, grads)`` of ``function`` by ``jax.vjp`` (see
+    ``of_differentiable``): the oracle's program, before it is compiled."""
     import jax
 
     f = of_differentiable(function, layout)
@@ -115,20 +115,30 @@ def _program(function, layout: Layout, dtype):
             raise OracleUnavailable("its outputs under JAX differ in number from NumPy's")
         return primal, vjp(cotangents)
 
+    return primal_and_grads
+
+
+def _program(function, layout: Layout, dtype):
+    """``jit`` of ``_primal_and_grads``."""
+    import jax
+
     # One compiled program (eager JAX would compile every primitive separately), compiled for
     # speed of compiling: on a small layer compiling costs far more than running.
-    return jax.jit(primal_and_grads, compiler_options=FAST_COMPILE)
+    return jax.jit(_primal_and_grads(function, layout), compiler_options=FAST_COMPILE)
+
+
+def _arguments(layout: Layout, douts: list, dtype) -> tuple[list, tuple]:
+    """``(inputs, cotangents)`` of the program, as NumPy arrays of ``dtype`` (its dispatch
+    moves them faster than one ``device_put`` each)."""
+    return ([np.asarray(v, dtype) for v in layout.differentiable()],
+            tuple(np.asarray(d, dtype) for d in douts if d is not None))
 
 
 def _run_jax(program, layout: Layout, douts: list, dtype) -> tuple[list, list]:
     import jax
 
     with jax.enable_x64(True):
-        # NumPy arrays straight to the program: its dispatch moves them faster than
-        # one device_put each.
-        inputs = [np.asarray(v, dtype) for v in layout.differentiable()]
-        cotangents = tuple(np.asarray(d, dtype) for d in douts if d is not None)
-        primal, grads = program(inputs, cotangents)
+        primal, grads = program(*_arguments(layout, douts, dtype))
         return ([np.asarray(p, np.float64) for p in primal],
                 [np.asarray(g, np.float64) for g in grads])
 
@@ -206,19 +216,16 @@ def jax_extended(forward, layout: Layout, douts: list, name: str) -> list | None
     function = forward if name == JAX_NAMES[0] else rebound(forward)
     if function is None or not extended.available():
         return None
-    f = of_differentiable(function, layout)
-    cotangents = tuple(np.asarray(d, np.float64) for d in douts if d is not None)
-
-    def gradients(*inputs):
-        return jax.vjp(f, *inputs)[1](cotangents)
-
+    program = _primal_and_grads(function, layout)
     try:
         with jax.enable_x64(True):
-            inputs = [np.asarray(v, np.float64) for v in layout.differentiable()]
-            closed = jax.make_jaxpr(gradients)(*inputs)
-        return [np.asarray(g, np.float64) for g in extended.evaluate(closed, *inputs)]
+            arguments = _arguments(layout, douts, np.float64)
+            closed = jax.make_jaxpr(program)(*arguments)
+            flat = extended.evaluate(closed, *jax.tree.leaves(arguments))
     except Exception:  # a primitive without a rule, or code JAX cannot trace: no answer
         return None
+    # The outputs are the primal's, then one gradient per differentiable argument.
+    return [np.asarray(g, np.float64) for g in flat[len(flat) - len(arguments[0]):]]
 
 
 def complex_step(probe: Probe, position: int, mask: np.ndarray) -> np.ndarray:
